@@ -1,0 +1,1 @@
+"""The application: configuration, storage, the Telegram front and the web server."""

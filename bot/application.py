@@ -1,0 +1,82 @@
+"""Wiring only: builds the python-telegram-bot Application and registers the handlers.
+
+Updates do not come through PTB's Updater: the durable inbox (bot/inbox.py) stores each update
+before it is confirmed and then calls `application.process_update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import BotCommand, LinkPreviewOptions
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot import handlers, texts
+from bot.config import Settings
+from bot.services import SERVICES_KEY, Services
+from bot.storage import Storage, utc_now
+
+LOCAL_MODE_TOKEN = "1000000:local-mode-token-for-the-emulator-only"
+
+
+def build_application(
+    settings: Settings,
+    storage: Storage,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    base_url: str | None = None,
+) -> Application:
+    """The bot, pointed at `base_url` (or TELEGRAM_API_URL), with all handlers registered."""
+    token = settings.telegram_bot_token or LOCAL_MODE_TOKEN
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(base_url or settings.telegram_api_url)
+        .base_file_url((base_url or settings.telegram_api_url).replace("/bot", "/file/bot"))
+        .updater(None)
+        .defaults(Defaults(parse_mode=None, link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Replies are answers to the user's own message; Telegram's 429 is retried here.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
+        .connection_pool_size(64)
+        .pool_timeout(10.0)
+        .build()
+    )
+    application.bot_data[SERVICES_KEY] = Services(settings=settings, storage=storage, clock=clock)
+    register_handlers(application)
+    return application
+
+
+def register_handlers(application: Application) -> None:
+    # Group 0: commands, then buttons, then free text; the catch-alls come last in the group so
+    # that a known command never reaches the unknown-command reply.
+    application.add_handler(CommandHandler("start", handlers.start))
+    application.add_handler(CommandHandler(["help", "hjaelp"], handlers.help_command))
+    application.add_handler(CommandHandler("privatliv", handlers.privacy))
+    application.add_handler(CommandHandler("mine_data", handlers.my_data))
+    application.add_handler(CommandHandler("slet_mine_data", handlers.delete_my_data))
+    application.add_handler(CallbackQueryHandler(handlers.delete_answer, pattern=r"^delete:(yes|no)$"))
+    application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+    application.add_handler(CallbackQueryHandler(handlers.stale_button))
+    application.add_handler(
+        MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text)
+    )
+    application.add_error_handler(handlers.on_error)
+
+
+async def publish_commands(application: Application) -> None:
+    """Set the command menu and descriptions that Telegram shows the user."""
+    await application.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+    await application.bot.set_my_description(texts.BOT_DESCRIPTION)
+    await application.bot.set_my_short_description(texts.BOT_SHORT_DESCRIPTION)
+
+

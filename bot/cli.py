@@ -1,0 +1,113 @@
+"""The command line: `python run_bot.py [run|ask|check|backup] ...`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from bot.config import ConfigError, Settings, load_settings
+from bot.storage import DatabaseRefused, Storage
+
+DESCRIPTION = """\
+Forvaltningsassistenten: a Telegram bot that answers questions on good administration and
+political servicing in Danish municipalities, and runs spaced micro-quizzes.
+
+Modes:
+  run (default)   Run the bot. With TELEGRAM_BOT_TOKEN it serves Telegram by long polling, or by
+                  webhook when WEBHOOK_URL is set. Without a token it runs LOCAL MODE: the same bot
+                  behind the built-in Bot API emulator, with a chat page at http://127.0.0.1:8080/.
+  ask "..."       Print the answer exactly as the bot would send it, buttons included.
+  check           Validate knowledge/ and quizzes/; exit 1 with a list of problems.
+  backup PATH     Write a consistent copy of the live database to PATH.
+
+Settings come from the environment or a .env file: TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, BOT_DB,
+BOT_TIMEZONE, EMBEDDING_MODEL, WEBHOOK_URL, WEBHOOK_SECRET, HTTP_HOST, HTTP_PORT (see README.md).
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run_bot.py", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", metavar="MODE")
+    commands.add_parser("run", help="run the bot (the default)", description="Run the bot: Telegram "
+                        "with a token (polling or webhook), local mode without one.")
+    ask = commands.add_parser("ask", help="print the answer to a question as the bot would send it",
+                              description="Print the answer exactly as the bot would send it.")
+    ask.add_argument("question", help="the question, in quotes")
+    commands.add_parser("check", help="validate knowledge/ and quizzes/",
+                        description="Validate the articles and the quiz bank; exit 1 on problems.")
+    backup = commands.add_parser("backup", help="copy the live database consistently",
+                                 description="Write a consistent online backup of BOT_DB to PATH. "
+                                 "Restore by stopping the bot and copying the file back to BOT_DB.")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "run"
+    if command == "check":
+        return run_check()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"Configuration error: {error}", file=sys.stderr)
+        return 2
+    try:
+        if command == "backup":
+            return run_backup(settings, args.path)
+        if command == "ask":
+            return run_ask(settings, args.question)
+        return run_bot(settings)
+    except DatabaseRefused as error:
+        print(f"Database refused: {error}", file=sys.stderr)
+        return 3
+
+
+def run_bot(settings: Settings) -> int:
+    from bot.runner import configure_logging, serve
+
+    configure_logging()
+    asyncio.run(serve(settings))
+    return 0
+
+
+def run_check() -> int:
+    from knowledge.articles import load_articles
+    from quizzes.bank import load_bank
+
+    articles, problems = load_articles()
+    questions, quiz_problems = load_bank(article_ids=[a.id for a in articles])
+    problems += quiz_problems
+    per_area = Counter(a.area for a in articles)
+    per_area_quiz = Counter(q.area for q in questions)
+    print(f"{len(articles)} articles: " + ", ".join(f"{k} {v}" for k, v in sorted(per_area.items())))
+    print(f"{len(questions)} quiz questions: " + ", ".join(f"{k} {v}" for k, v in sorted(per_area_quiz.items())))
+    if problems:
+        print(f"\n{len(problems)} problem(s):")
+        for problem in problems:
+            print(f"  {problem}")
+        return 1
+    print("OK")
+    return 0
+
+
+def run_backup(settings: Settings, path: Path) -> int:
+    storage = Storage(settings.db_path)
+    try:
+        storage.backup_to(path)
+    finally:
+        storage.close()
+    print(f"Backup written to {path}")
+    return 0
+
+
+def run_ask(settings: Settings, question: str) -> int:
+    logging.basicConfig(level=logging.WARNING)
+    print("Spørgsmål til vidensbasen er ikke bygget endnu.", file=sys.stderr)
+    return 1

@@ -1,0 +1,131 @@
+"""Telegram handlers: read the update, call one domain function, render the reply.
+
+Database effects go through `storage.update_effects(update_id)` so that an update replayed after
+a crash changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sqlite3
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.services import services
+
+log = logging.getLogger(__name__)
+
+DEEP_LINK_ALLOWED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def clean_payload(args: list[str] | None) -> str | None:
+    """The deep-link payload if it has Telegram's allowed form, else None."""
+    if not args:
+        return None
+    payload = args[0]
+    if len(payload) > 64 or not set(payload) <= DEEP_LINK_ALLOWED:
+        return None
+    return payload
+
+
+def note_learner(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str | None = None) -> bool:
+    """Record the contact; True if this learner is new."""
+    svc = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return False
+    # Idempotent, so it needs no once-only guard: a replay just notes the visit again.
+    return svc.storage.touch_learner(user.id, chat.id, svc.clock(), payload)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    payload = clean_payload(context.args)
+    is_new = note_learner(update, context, payload)
+    user = update.effective_user
+    await update.effective_message.reply_html(
+        texts.welcome(user.first_name if user else None, returning=not is_new)
+    )
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    note_learner(update, context)
+    await update.effective_message.reply_html(texts.help_text())
+
+
+async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    note_learner(update, context)
+    await update.effective_message.reply_html(texts.privacy_text())
+
+
+async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    exported = svc.storage.export_learner(update.effective_user.id)
+    if exported is None:
+        await update.effective_message.reply_text(texts.NO_DATA)
+        return
+    document = io.BytesIO(json.dumps(exported, ensure_ascii=False, indent=2).encode("utf-8"))
+    await update.effective_message.reply_document(
+        document, filename="mine_data.json", caption=texts.EXPORT_CAPTION
+    )
+
+
+async def delete_my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    keyboard = InlineKeyboardMarkup(
+        [[
+            InlineKeyboardButton(texts.DELETE_YES, callback_data="delete:yes"),
+            InlineKeyboardButton(texts.DELETE_NO, callback_data="delete:no"),
+        ]]
+    )
+    await update.effective_message.reply_html(texts.DELETE_CONFIRM, reply_markup=keyboard)
+
+
+async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    if query.data == "delete:yes":
+        svc = services(context)
+        with svc.storage.update_effects(update.update_id) as fresh:
+            if fresh:
+                svc.storage.delete_learner(query.from_user.id)
+        await query.edit_message_text(texts.DELETE_DONE)
+    else:
+        await query.edit_message_text(texts.DELETE_CANCELLED)
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.NOT_TEXT)
+
+
+async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button whose data no handler knows (old keyboard or forged data)."""
+    await update.callback_query.answer("Den knap virker ikke længere.")
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure in one line (no message text) and answer the user politely."""
+    error = context.error
+    update_id = getattr(update, "update_id", None)
+    if isinstance(error, sqlite3.OperationalError):
+        log.error("database error while handling update %s: %s", update_id, error)
+        reply = texts.BUSY_REPLY
+    else:
+        log.error("error while handling update %s", update_id, exc_info=error)
+        reply = texts.ERROR_REPLY
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(reply[:200], show_alert=True)
+        elif update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, reply)
+    except TelegramError as send_error:
+        log.warning("could not tell the user about the error: %s", send_error)

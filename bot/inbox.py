@@ -1,0 +1,150 @@
+"""The durable inbox: every update is stored before Telegram is told it arrived.
+
+Polling: fetch a batch with getUpdates, store it in one transaction, and only then ask for the
+next offset (that next call is what confirms the batch to Telegram). Webhook: the HTTP handler
+stores the update before answering 200. Either way the dispatcher handles stored rows, one chat
+at a time in order, several chats at once, and marks each row finished. At start, whatever was
+stored but not finished is handled first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections import defaultdict
+from datetime import timedelta
+
+from telegram import Update
+from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application
+
+from bot.storage import InboxRow, Storage, utc_now
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3  # an update that crashed the bot this often is set aside, not retried forever
+POLL_TIMEOUT = 25
+
+
+def chat_key(body: dict) -> int:
+    """The chat (or user) an update belongs to, so one chat's updates are handled in order."""
+    for kind in ("message", "edited_message", "callback_query", "poll_answer", "my_chat_member"):
+        item = body.get(kind)
+        if not item:
+            continue
+        if kind == "callback_query":
+            return item["from"]["id"]
+        if kind == "poll_answer":
+            return item.get("user", {}).get("id", 0)
+        return item.get("chat", {}).get("id", 0)
+    return 0
+
+
+class Dispatcher:
+    """Handles stored updates: in order within a chat, concurrently across chats."""
+
+    def __init__(self, application: Application, storage: Storage, concurrency: int = 32) -> None:
+        self.application = application
+        self.storage = storage
+        self._slots = asyncio.Semaphore(concurrency)
+        self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task] = set()
+        self._scheduled: set[int] = set()
+
+    def submit(self, row: InboxRow) -> None:
+        if row.update_id in self._scheduled:
+            return
+        self._scheduled.add(row.update_id)
+        body = json.loads(row.body)
+        task = asyncio.create_task(self._handle(row.update_id, body, chat_key(body)))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def submit_pending(self) -> int:
+        rows = self.storage.pending_updates()
+        for row in rows:
+            self.submit(row)
+        return len(rows)
+
+    async def _handle(self, update_id: int, body: dict, chat: int) -> None:
+        lock = self._chat_locks[chat]
+        try:
+            async with lock, self._slots:
+                attempts = self.storage.note_attempt(update_id)
+                if attempts > MAX_ATTEMPTS:
+                    log.error("update %s failed %s times; set aside", update_id, attempts - 1)
+                    self.storage.finish_update(update_id, utc_now(), status="failed")
+                    return
+                update = Update.de_json(body, self.application.bot)
+                await self.application.process_update(update)
+                self.storage.finish_update(update_id, utc_now())
+        except Exception:
+            log.exception("update %s could not be handled; it stays in the inbox", update_id)
+        finally:
+            self._scheduled.discard(update_id)
+            if not lock.locked() and not lock._waiters:
+                self._chat_locks.pop(chat, None)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for the updates in hand (used at shutdown)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    def store_and_submit(self, bodies: list[dict]) -> int:
+        """Store updates (webhook or polling) and start handling the new ones."""
+        fresh = self.storage.store_updates([(b["update_id"], b) for b in bodies], utc_now())
+        for update_id in fresh:
+            row = self.storage.inbox_row(update_id)
+            if row is not None:
+                self.submit(row)
+        return len(fresh)
+
+
+async def poll_forever(application: Application, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
+    """Long-poll Telegram and feed the inbox until `stop` is set."""
+    last = dispatcher.storage.last_update_id()
+    offset = last + 1 if last is not None else None
+    backoff = 1.0
+    while not stop.is_set():
+        try:
+            updates = await application.bot.get_updates(
+                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+            )
+        except RetryAfter as error:
+            delay = _seconds(error.retry_after)
+            log.warning("getUpdates: Telegram asks us to wait %.0f s", delay)
+            await _sleep_or_stop(stop, delay)
+            continue
+        except (InvalidToken, Forbidden) as error:
+            log.critical("getUpdates refused: %s. Check TELEGRAM_BOT_TOKEN.", error)
+            raise
+        except (NetworkError, TelegramError) as error:
+            log.warning("getUpdates failed (%s); retrying in %.0f s", error, backoff)
+            await _sleep_or_stop(stop, backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        backoff = 1.0
+        if not updates:
+            continue
+        # Stored before the next getUpdates call confirms them to Telegram. If storing fails,
+        # the offset stays put and Telegram sends the same batch again.
+        try:
+            dispatcher.store_and_submit([u.to_dict() for u in updates])
+        except sqlite3.Error as error:
+            log.error("could not store %d updates (%s); fetching them again in %.0f s", len(updates), error, backoff)
+            await _sleep_or_stop(stop, backoff)
+            backoff = min(backoff * 2, 30.0)
+            continue
+        offset = updates[-1].update_id + 1
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -1,0 +1,120 @@
+"""Running the bot: polling, webhook or local mode, with the web server beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+from urllib.parse import urlparse
+
+from aiohttp import web
+from telegram import Update
+
+from bot import webserver
+from bot.application import build_application, publish_commands
+from bot.config import Settings
+from bot.emulator import BotApiEmulator
+from bot.inbox import Dispatcher, poll_forever
+from bot.storage import Storage, utc_now
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL, and Bot API URLs contain the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+async def serve(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Run until `stop` is set (or SIGINT/SIGTERM)."""
+    stop = stop or asyncio.Event()
+    _install_signal_handlers(stop)
+    storage = Storage(settings.db_path)
+    web_app = web.Application(client_max_size=2 * 1024 * 1024)
+    host = settings.http_host
+    base_url = None
+    if settings.local_mode:
+        # The emulator must never face a network: local mode binds to loopback only.
+        host = "127.0.0.1"
+        emulator = BotApiEmulator()
+        emulator.add_routes(web_app)
+        webserver.add_local_chat_routes(web_app)
+        base_url = f"http://127.0.0.1:{settings.http_port}/bot"
+    application = build_application(settings, storage, clock=clock, base_url=base_url)
+    dispatcher = Dispatcher(application, storage)
+    if settings.webhook_mode:
+        path = urlparse(settings.webhook_url).path or "/telegram"
+        webserver.add_webhook_route(web_app, path, settings.webhook_secret, dispatcher)
+
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, settings.http_port)
+    await site.start()
+    poller: asyncio.Task | None = None
+    try:
+        await application.initialize()
+        await publish_commands(application)
+        await application.start()
+        resumed = dispatcher.submit_pending()
+        if resumed:
+            log.info("handling %d updates stored before the last stop", resumed)
+        if settings.webhook_mode:
+            await application.bot.set_webhook(
+                settings.webhook_url, secret_token=settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+            log.info("webhook mode: Telegram posts to %s", settings.webhook_url)
+        else:
+            await application.bot.delete_webhook()
+            poller = asyncio.create_task(poll_forever(application, dispatcher, stop))
+        _announce(settings, host)
+        if poller is not None:
+            await asyncio.wait({poller, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+            if poller.done() and poller.exception():
+                raise poller.exception()
+        else:
+            await stop.wait()
+    finally:
+        log.info("stopping")
+        stop.set()
+        if poller is not None:
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await poller
+        await dispatcher.drain()
+        if application.running:
+            await application.stop()
+        with contextlib.suppress(Exception):
+            await application.shutdown()
+        await runner.cleanup()
+        storage.close()
+
+
+def _announce(settings: Settings, host: str) -> None:
+    if settings.local_mode:
+        log.info(
+            "LOCAL MODE (no TELEGRAM_BOT_TOKEN): the bot runs behind the built-in emulator. "
+            "Open http://127.0.0.1:%d/ in a browser to chat with it.", settings.http_port,
+        )
+    else:
+        mode = "webhook" if settings.webhook_mode else "long polling"
+        log.info("bot running with Telegram (%s); web server on http://%s:%d/",
+                 mode, host, settings.http_port)
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)

@@ -1,0 +1,25 @@
+"""The services a handler may use, kept in `application.bot_data` under one key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.storage import Storage, utc_now
+
+SERVICES_KEY = "services"
+
+
+@dataclass
+class Services:
+    settings: Settings
+    storage: Storage
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.bot_data[SERVICES_KEY]

@@ -1,0 +1,109 @@
+"""Everything the bot says that is not knowledge-base or quiz content, in Danish.
+
+Kept in one place so the wording can be reviewed without reading any logic. Texts are sent with
+HTML parse mode: anything that comes from a user or a file must pass through `escape()`.
+"""
+
+from __future__ import annotations
+
+import html
+
+BOT_NAME = "Forvaltningsassistenten"
+
+
+def escape(text: str) -> str:
+    """Escape text for Telegram's HTML parse mode."""
+    return html.escape(text, quote=False)
+
+
+# (command, description in the menu). Order is the order of the menu.
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "Kom i gang"),
+    ("help", "Hvad kan jeg?"),
+    ("privatliv", "Hvad gemmer botten om dig?"),
+    ("mine_data", "Få dine data som fil"),
+    ("slet_mine_data", "Slet alle dine data"),
+]
+
+BOT_DESCRIPTION = (
+    "Spørg om god forvaltning og politikerbetjening, og få et kort svar med kilde. "
+    "Øv dig med små quizzer et par minutter om dagen."
+)
+BOT_SHORT_DESCRIPTION = "Korte svar og små quizzer om god forvaltning og politikerbetjening."
+
+
+def welcome(first_name: str | None, returning: bool) -> str:
+    name = f" {escape(first_name)}" if first_name else ""
+    if returning:
+        return (
+            f"Velkommen tilbage{name}! 👋\n\n"
+            "Skriv dit spørgsmål, eller se /help for alt, hvad jeg kan."
+        )
+    return (
+        f"Hej{name}! 👋 Jeg er {BOT_NAME}.\n\n"
+        "Jeg hjælper dig med <b>god forvaltning</b> (fx partshøring, aktindsigt og "
+        "databeskyttelse) og <b>politikerbetjening</b> (fx sagsfremstilling og indstillinger).\n\n"
+        "Skriv bare dit spørgsmål, som du ville spørge en kollega, fx:\n"
+        "<i>Skal jeg høre borgeren, før jeg giver afslag?</i>\n\n"
+        "Se /help for alt, hvad jeg kan, og /privatliv for, hvad jeg gemmer om dig."
+    )
+
+
+def help_text() -> str:
+    lines = [
+        "<b>Sådan bruger du mig</b>",
+        "",
+        "✍️ Skriv et spørgsmål med dine egne ord. Du får et kort svar med kilden "
+        "(lov og paragraf) og kan læse hele artiklen.",
+        "",
+        "<b>Kommandoer</b>",
+    ]
+    lines += [f"/{command} – {description}" for command, description in COMMANDS]
+    lines += [
+        "",
+        "Svarene er vejledning, ikke en juridisk afgørelse. Er du i tvivl i en konkret sag, så "
+        "spørg din leder eller kommunens jurist.",
+    ]
+    return "\n".join(lines)
+
+
+def privacy_text() -> str:
+    return (
+        "<b>Hvad gemmer jeg om dig?</b>\n\n"
+        "• Dit Telegram-id og chat-id, så jeg kan svare dig. Ikke dit navn eller telefonnummer.\n"
+        "• De spørgsmål, du stiller, og om svaret hjalp, så vi kan forbedre svarene og se, hvad "
+        "botten ikke kan svare på. Konsulenter ser dem uden dit navn.\n"
+        "• Dine quizsvar og indstillinger, så du får de rigtige spørgsmål på det rigtige tidspunkt.\n\n"
+        "<b>Hvor længe?</b>\n"
+        "Dine beskeder til mig slettes fra min indbakke, når de er besvaret, og senest efter 7 "
+        "dage. Resten gemmes, så længe du bruger botten, eller til du selv sletter det.\n\n"
+        "<b>Dine rettigheder</b>\n"
+        "/mine_data sender dig alt, hvad jeg har om dig, som en fil.\n"
+        "/slet_mine_data sletter alt om dig. Kun tal uden navn og id bliver tilbage.\n\n"
+        "Spørgsmål om databeskyttelse kan du stille til din kommunes databeskyttelsesrådgiver."
+    )
+
+
+UNKNOWN_COMMAND = "Den kommando kender jeg ikke. 🤔 Skriv /help for at se, hvad jeg kan."
+ERROR_REPLY = (
+    "Beklager, der gik noget galt hos mig. 😕 Prøv igen om et øjeblik. "
+    "Sker det igen, så skriv til den, der har inviteret dig til botten."
+)
+BUSY_REPLY = (
+    "Beklager, jeg har travlt lige nu og kunne ikke gemme det, du gjorde. "
+    "Prøv igen om et øjeblik."
+)
+NOT_TEXT = "Jeg kan kun læse tekst. Skriv dit spørgsmål med ord. ✍️"
+
+DELETE_CONFIRM = (
+    "Vil du slette <b>alle</b> dine data? Det gælder dine spørgsmål, quizsvar, fremskridt og "
+    "indstillinger. Det kan ikke fortrydes."
+)
+DELETE_YES = "Ja, slet alt"
+DELETE_NO = "Nej, behold"
+DELETE_DONE = (
+    "Dine data er slettet. 🗑️ Du kan altid starte forfra med /start."
+)
+DELETE_CANCELLED = "Fint, intet er slettet."
+EXPORT_CAPTION = "Her er alt, hvad jeg har gemt om dig."
+NO_DATA = "Jeg har ingen data om dig."

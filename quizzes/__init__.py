@@ -1,0 +1,1 @@
+"""The quiz bank (data files in quizzes/bank/) and the learning logic: scheduling and progress."""
