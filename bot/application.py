@@ -23,6 +23,7 @@ from telegram.ext import (
 
 from bot import handlers, texts
 from bot.config import Settings
+from bot.knowledge_service import KnowledgeService
 from bot.services import SERVICES_KEY, Services
 from bot.storage import Storage, utc_now
 
@@ -33,6 +34,7 @@ def build_application(
     settings: Settings,
     storage: Storage,
     *,
+    knowledge: KnowledgeService,
     clock: Callable[[], datetime] = utc_now,
     base_url: str | None = None,
 ) -> Application:
@@ -51,7 +53,9 @@ def build_application(
         .pool_timeout(10.0)
         .build()
     )
-    application.bot_data[SERVICES_KEY] = Services(settings=settings, storage=storage, clock=clock)
+    application.bot_data[SERVICES_KEY] = Services(
+        settings=settings, storage=storage, knowledge=knowledge, clock=clock
+    )
     register_handlers(application)
     return application
 
@@ -65,8 +69,12 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("mine_data", handlers.my_data))
     application.add_handler(CommandHandler("slet_mine_data", handlers.delete_my_data))
     application.add_handler(CallbackQueryHandler(handlers.delete_answer, pattern=r"^delete:(yes|no)$"))
+    application.add_handler(CallbackQueryHandler(handlers.show_article, pattern=r"^(art|page):[a-z0-9-]+:\d{1,3}$"))
+    application.add_handler(CallbackQueryHandler(handlers.show_related, pattern=r"^rel:[a-z0-9-]+$"))
+    application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:\d{1,12}:[01]$"))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.question))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text)
     )

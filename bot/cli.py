@@ -108,6 +108,28 @@ def run_backup(settings: Settings, path: Path) -> int:
 
 
 def run_ask(settings: Settings, question: str) -> int:
+    """Answer with the same code path as the bot (embeddings cached in BOT_DB)."""
+    from bot.answers import as_plain_text, render_answer
+    from bot.knowledge_service import KnowledgeService
+    from bot.storage import utc_now
+
     logging.basicConfig(level=logging.WARNING)
-    print("Spørgsmål til vidensbasen er ikke bygget endnu.", file=sys.stderr)
-    return 1
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    storage = Storage(settings.db_path)
+    try:
+        service = KnowledgeService.load(settings.embedding_model)
+        asyncio.run(service.attach_embeddings(storage))
+        answer = asyncio.run(service.answer(question))
+        log_id = None
+        if answer.smalltalk is None:
+            best = answer.result.best if answer.result else None
+            # Logged without a learner, like any question, so 👍/👎 buttons carry a real id.
+            log_id = storage.log_question(
+                update_id=None, user_id=None, now=utc_now(), question=question,
+                article_id=best.article.id if best else None,
+                score=answer.result.confidence if answer.result else 0.0, abstained=answer.abstained,
+            )
+        print(as_plain_text(render_answer(service.knowledge, answer, log_id)))
+    finally:
+        storage.close()
+    return 0

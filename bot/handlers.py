@@ -15,7 +15,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import texts
+from bot import answers, texts
+from bot.answers import Reply
 from bot.services import services
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,70 @@ async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.edit_message_text(texts.DELETE_DONE)
     else:
         await query.edit_message_text(texts.DELETE_CANCELLED)
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in reply.buttons]
+    )
+
+
+async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question in free text: the best passage with its source, or an honest 'not sure'."""
+    svc = services(context)
+    note_learner(update, context)
+    text = update.effective_message.text or ""
+    answer = await svc.knowledge.answer(text)
+    log_id = None
+    if answer.smalltalk is None:
+        best = answer.result.best if answer.result else None
+        log_id = svc.storage.log_question(
+            update_id=update.update_id, user_id=update.effective_user.id, now=svc.clock(), question=text,
+            article_id=best.article.id if best else None,
+            score=answer.result.confidence if answer.result else 0.0, abstained=answer.abstained,
+        )
+    reply = answers.render_answer(svc.knowledge.knowledge, answer, log_id)
+    await update.effective_message.reply_html(reply.text, reply_markup=keyboard(reply))
+
+
+async def show_article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """'Læs hele artiklen' sends the article; its page buttons turn the pages in place."""
+    query = update.callback_query
+    kind, article_id, page = query.data.split(":")
+    reply = answers.render_article_page(services(context).knowledge.knowledge, article_id, int(page))
+    await query.answer()
+    if kind == "page":
+        await query.edit_message_text(reply.text, parse_mode="HTML", reply_markup=keyboard(reply))
+    else:
+        await query.message.reply_html(reply.text, reply_markup=keyboard(reply))
+
+
+async def show_related(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    _, article_id = query.data.split(":")
+    reply = answers.render_related(services(context).knowledge.knowledge, article_id)
+    await query.answer()
+    await query.message.reply_html(reply.text, reply_markup=keyboard(reply))
+
+
+async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍/👎 on an answer: stored on the learner's own question, then the buttons go away."""
+    query = update.callback_query
+    _, log_id, value = query.data.split(":")
+    if not services(context).storage.record_feedback(int(log_id), query.from_user.id, value == "1"):
+        await query.answer("Den knap virker ikke længere.")
+        return
+    await query.answer(answers.FEEDBACK_THANKS)
+    await query.edit_message_reply_markup(reply_markup=_without_feedback_row(query.message.reply_markup))
+
+
+def _without_feedback_row(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:
+    if markup is None:
+        return None
+    rows = [row for row in markup.inline_keyboard if not any((b.callback_data or "").startswith("fb:") for b in row)]
+    return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,6 +18,7 @@ from bot.application import build_application, publish_commands
 from bot.config import Settings
 from bot.emulator import BotApiEmulator
 from bot.inbox import Dispatcher, poll_forever
+from bot.knowledge_service import KnowledgeService
 from bot.storage import Storage, utc_now
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 async def serve(
@@ -51,7 +53,8 @@ async def serve(
         emulator.add_routes(web_app)
         webserver.add_local_chat_routes(web_app)
         base_url = f"http://127.0.0.1:{settings.http_port}/bot"
-    application = build_application(settings, storage, clock=clock, base_url=base_url)
+    knowledge = KnowledgeService.load(settings.embedding_model)
+    application = build_application(settings, storage, knowledge=knowledge, clock=clock, base_url=base_url)
     dispatcher = Dispatcher(application, storage)
     if settings.webhook_mode:
         path = urlparse(settings.webhook_url).path or "/telegram"
@@ -62,6 +65,7 @@ async def serve(
     site = web.TCPSite(runner, host, settings.http_port)
     await site.start()
     poller: asyncio.Task | None = None
+    embedding = asyncio.create_task(knowledge.attach_embeddings(storage))
     try:
         await application.initialize()
         await publish_commands(application)
@@ -88,6 +92,7 @@ async def serve(
     finally:
         log.info("stopping")
         stop.set()
+        embedding.cancel()
         if poller is not None:
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

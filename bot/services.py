@@ -9,6 +9,7 @@ from datetime import datetime
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+from bot.knowledge_service import KnowledgeService
 from bot.storage import Storage, utc_now
 
 SERVICES_KEY = "services"
@@ -18,6 +19,7 @@ SERVICES_KEY = "services"
 class Services:
     settings: Settings
     storage: Storage
+    knowledge: KnowledgeService
     clock: Callable[[], datetime] = field(default=utc_now)
 
 

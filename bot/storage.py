@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import sqlite_utils
 
 # 'KLÆR' would be nicer, but application_id is a 32-bit integer: b"KBot".
@@ -78,6 +79,11 @@ MIGRATIONS: list[str] = [
         vector BLOB NOT NULL,
         PRIMARY KEY (model, content_hash)
     );
+    """,
+    # 3: a question is logged once per update, so a replayed update is recognised.
+    """
+    ALTER TABLE question_log ADD COLUMN update_id INTEGER;
+    CREATE UNIQUE INDEX question_log_update ON question_log(update_id) WHERE update_id IS NOT NULL;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -258,6 +264,60 @@ class Storage:
             )
             cursor = self.conn.execute("DELETE FROM learners WHERE user_id = ?", (user_id,))
         return bool(cursor.rowcount)
+
+    # -- the knowledge base: embeddings cache and question log -----------------------------------
+
+    def cached_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        wanted = list(hashes)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT content_hash, vector FROM embeddings WHERE model = ? AND content_hash IN ({marks})",
+                [model, *chunk],
+            )
+            for content_hash, vector in rows:
+                found[content_hash] = np.frombuffer(vector, dtype=np.float32)
+        return found
+
+    def store_embeddings(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (model, content_hash, vector) VALUES (?, ?, ?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+            )
+
+    def log_question(
+        self, *, update_id: int | None, user_id: int | None, now: datetime, question: str,
+        article_id: str | None, score: float, abstained: bool,
+    ) -> int:
+        """Log a question and its outcome; a replayed update gets the id of its first log."""
+        with self.transaction():
+            if update_id is not None:
+                row = self.conn.execute(
+                    "SELECT id FROM question_log WHERE update_id = ?", (update_id,)
+                ).fetchone()
+                if row:
+                    return row[0]
+            cursor = self.conn.execute(
+                "INSERT INTO question_log (update_id, user_id, asked_at, question, article_id, score, abstained)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (update_id, user_id, to_text(now), question, article_id, score, int(abstained)),
+            )
+            return cursor.lastrowid
+
+    def record_feedback(self, log_id: int, user_id: int, helpful: bool) -> bool:
+        """Store 👍/👎 on the learner's own question only; False if it is not theirs."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE question_log SET feedback = ? WHERE id = ? AND user_id = ?",
+                (1 if helpful else -1, log_id, user_id),
+            )
+        return bool(cursor.rowcount)
+
+    def question_log(self, limit: int = 100) -> list[dict]:
+        return list(self.db.query("SELECT * FROM question_log ORDER BY id DESC LIMIT ?", [limit]))
 
     # -- the durable inbox --------------------------------------------------------------------
 

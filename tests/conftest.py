@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,12 +36,40 @@ def polling_started(emulator: EmulatorThread) -> bool:
     return emulator.emulator.state.calls.get("getUpdates", 0) > 0
 
 
+@pytest.fixture(scope="session")
+def embedded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A bot database whose embedding cache already holds every passage, made once per run, so
+    each bot started by a test has dense search within a second instead of encoding again."""
+    from bot.config import default_embedding_model
+    from bot.storage import Storage
+    from knowledge.answering import KnowledgeBase
+    from knowledge.embeddings import SentenceEmbedder
+
+    path = tmp_path_factory.mktemp("template") / "bot.sqlite3"
+    storage = Storage(path)
+    knowledge, _ = KnowledgeBase.load()
+    embedder = SentenceEmbedder(default_embedding_model())
+    storage.store_embeddings(embedder.name, knowledge.attach_embeddings(embedder, {}))
+    storage.close()
+    return path
+
+
+def start_bot(emulator: EmulatorThread, directory: Path, template: Path | None, **extra: str) -> BotProcess:
+    """Start `python run_bot.py` against the emulator; ready when polling and dense search run."""
+    db_path = directory / "bot.sqlite3"
+    if template is not None and not db_path.exists():
+        shutil.copy(template, db_path)
+    process = BotProcess(bot_env(emulator, db_path, **extra), directory / "bot.log")
+    process.db_path = db_path
+    process.start(ready=lambda: polling_started(emulator) and "dense search ready" in process.log())
+    return process
+
+
 @pytest.fixture(scope="module")
-def bot(emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BotProcess]:
-    directory = tmp_path_factory.mktemp("bot")
-    process = BotProcess(bot_env(emulator, directory / "bot.sqlite3"), directory / "bot.log")
-    process.db_path = directory / "bot.sqlite3"
-    process.start(ready=lambda: polling_started(emulator))
+def bot(
+    emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory, embedded_database: Path
+) -> Iterator[BotProcess]:
+    process = start_bot(emulator, tmp_path_factory.mktemp("bot"), embedded_database)
     yield process
     process.stop()
 

@@ -1,0 +1,58 @@
+"""The knowledge base inside the running bot: loaded at start, embeddings attached in the
+background (cached in SQLite), queries encoded off the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from bot.storage import Storage
+from knowledge.answering import Answer, KnowledgeBase
+from knowledge.embeddings import SentenceEmbedder
+
+log = logging.getLogger(__name__)
+MAX_QUESTION_CHARS = 1000  # longer messages are searched on their beginning
+
+
+class KnowledgeService:
+    def __init__(self, knowledge: KnowledgeBase, embedder: SentenceEmbedder | None) -> None:
+        self.knowledge = knowledge
+        self.embedder = embedder
+        self.dense_failed = False
+
+    @classmethod
+    def load(cls, embedding_model: str | None) -> KnowledgeService:
+        knowledge, problems = KnowledgeBase.load()
+        if problems:
+            log.warning("knowledge base has %d problem(s); run `python run_bot.py check`", len(problems))
+        log.info("knowledge base: %d articles, %d searchable units", len(knowledge.articles),
+                 len(knowledge.retriever.units))
+        return cls(knowledge, SentenceEmbedder(embedding_model) if embedding_model else None)
+
+    async def attach_embeddings(self, storage: Storage) -> None:
+        """Load the model and the cached vectors; encode only what changed. Runs in the background:
+        until it is done, questions are answered by the lexical search alone."""
+        if self.embedder is None:
+            return
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(self.embedder.load)
+            known = storage.cached_embeddings(self.embedder.name, self.knowledge.unit_hashes())
+            fresh = await asyncio.to_thread(self.knowledge.attach_embeddings, self.embedder, known)
+            if fresh:
+                storage.store_embeddings(self.embedder.name, fresh)
+        except Exception:
+            self.dense_failed = True
+            log.exception("embedding model %s could not be used; answering with lexical search only",
+                          self.embedder.model_path)
+            return
+        log.info("dense search ready in %.1f s (%d passages encoded, %d from cache)",
+                 time.monotonic() - started, len(fresh), len(known))
+
+    async def answer(self, question: str) -> Answer:
+        question = question[:MAX_QUESTION_CHARS]
+        vector = None
+        if self.knowledge.dense_ready:
+            vector = await asyncio.to_thread(self.knowledge.encode_query, question)
+        return self.knowledge.answer(question, vector)

@@ -1,0 +1,133 @@
+"""Tokenising, stemming, compounds, fusion, the abstention threshold and rendering — no Telegram."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.answers import markdown_to_html, render_answer, render_article_page
+from knowledge.answering import Answer, KnowledgeBase, shorten
+from knowledge.articles import Article, Source
+from knowledge.retrieval import DEFAULT_TUNING, Retriever, SearchResult, Tuning, split_passages
+from knowledge.smalltalk import classify_smalltalk
+from knowledge.text import Analyzer
+
+
+def article(article_id: str, title: str, body: str, questions=("a", "b", "c", "d"), related=()) -> Article:
+    return Article(article_id, title, "forvaltning-og-jura", (), (Source("Forvaltningsloven § 19", "https://x.dk"),),
+                   tuple(questions), tuple(related), None, body, Path(f"{article_id}.md"))
+
+
+@pytest.fixture(scope="module")
+def knowledge_base() -> KnowledgeBase:
+    knowledge, problems = KnowledgeBase.load()
+    assert not problems
+    return knowledge
+
+
+def test_inflected_forms_meet() -> None:
+    analyzer = Analyzer()
+    assert analyzer.tokens("aktindsigten") == analyzer.tokens("aktindsigt")
+    assert analyzer.tokens("partshøre") == analyzer.tokens("partshøring")
+    assert analyzer.tokens("Afgørelsen") == analyzer.tokens("afgørelse")
+
+
+def test_compounds_are_split_into_known_parts() -> None:
+    analyzer = Analyzer(["aktindsigt", "anmodning", "partshøring", "brev"])
+    tokens = analyzer.tokens("aktindsigtsanmodning")
+    assert set(analyzer.tokens("aktindsigt")) <= set(tokens)
+    assert set(analyzer.tokens("anmodning")) <= set(tokens)
+    assert set(analyzer.tokens("brev")) <= set(analyzer.tokens("partshøringsbrev"))
+
+
+def test_section_numbers_and_abbreviations_survive() -> None:
+    analyzer = Analyzer()
+    tokens = analyzer.tokens("fvl § 19 frist?")
+    assert "§19" in tokens
+    assert analyzer.stem("forvaltningsloven") in tokens
+    assert analyzer.tokens("§19") == ["§19"]
+
+
+def test_meaningful_small_words_are_kept() -> None:
+    tokens = Analyzer().tokens("Hvornår må man ikke give aktindsigt?")
+    assert {"hvornår", "må", "ikk"} & set(tokens) >= {"hvornår", "må"}
+
+
+def test_passages_start_with_the_answer_and_stay_short() -> None:
+    body = "Svaret først.\n\n" + "\n\n".join(f"Afsnit nummer {i} " * 20 for i in range(6))
+    passages = split_passages(body)
+    assert passages[0] == "Svaret først."
+    assert all(len(p) <= 700 or "\n\n" not in p for p in passages)
+
+
+def test_rrf_rewards_agreement_between_rankers() -> None:
+    lexical = np.array([5.0, 4.0, 0.0], dtype=np.float32)
+    dense = np.array([0.5, 0.9, 0.8], dtype=np.float32)
+    fused = Retriever._rrf(lexical, dense, DEFAULT_TUNING)
+    # Article 1 is second lexically and first densely; article 2 has no lexical match at all.
+    assert fused[1] > fused[2]
+    assert fused[0] > fused[2]
+
+
+def test_threshold_decides_abstention() -> None:
+    hit_less = SearchResult("x", "hybrid", [], 0.9, 0.4)
+    assert hit_less.abstain
+    tuning = Tuning(abstain_hybrid=0.5)
+    lexical = np.array([0.1], dtype=np.float32)
+    dense = np.array([0.3], dtype=np.float32)
+    assert Retriever.confidence(lexical, dense, "hybrid", tuning) < 0.5
+
+
+def test_lexical_search_finds_the_right_article() -> None:
+    retriever = Retriever([
+        article("partshoering", "Partshøring", "Du skal høre parten før en afgørelse om afslag."),
+        article("aktindsigt", "Aktindsigt", "Enhver kan søge aktindsigt i dokumenter."),
+    ])
+    result = retriever.search("skal jeg partshøre før afslag", mode="lexical")
+    assert result.best.article.id == "partshoering"
+
+
+@pytest.mark.parametrize("text", ["Hej", "hej!", "Tak for hjælpen", "mange tak", "godmorgen", "hvem er du?"])
+def test_smalltalk_is_recognised(text: str) -> None:
+    assert classify_smalltalk(text) is not None
+
+
+@pytest.mark.parametrize("text", ["Hej, hvornår skal jeg partshøre?", "tak for aktindsigt frist", "aktindsigt"])
+def test_questions_are_not_smalltalk(text: str) -> None:
+    assert classify_smalltalk(text) is None
+
+
+def test_markup_in_content_is_escaped() -> None:
+    html = markdown_to_html("**Vigtigt:** 3 < 4 & <script>\n- punkt")
+    assert html == "<b>Vigtigt:</b> 3 &lt; 4 &amp; &lt;script&gt;\n• punkt"
+
+
+def test_shorten_cuts_at_a_sentence() -> None:
+    text = "Første sætning er her. " * 40
+    short = shorten(text, 100)
+    assert len(short) <= 102 and short.endswith("…")
+
+
+def test_answer_has_source_line_and_buttons(knowledge_base: KnowledgeBase) -> None:
+    answer = knowledge_base.answer("hvor lang tid har vi til at svare på en aktindsigt")
+    reply = render_answer(knowledge_base, answer, log_id=12)
+    assert "Kilde: " in reply.text
+    data = [d for row in reply.buttons for _, d in row]
+    assert data[0].startswith("art:")
+    assert "fb:12:1" in data and "fb:12:0" in data
+
+
+def test_off_topic_gets_not_sure_with_topics(knowledge_base: KnowledgeBase) -> None:
+    reply = render_answer(knowledge_base, Answer("x", result=SearchResult("x", "hybrid", [], 0.0, 0.5)), 1)
+    assert reply.text.startswith("Det er jeg ikke sikker på")
+
+
+def test_every_article_renders_and_fits_telegram(knowledge_base: KnowledgeBase) -> None:
+    for article_id in knowledge_base.articles:
+        pages = knowledge_base.pages(article_id)
+        for number in range(len(pages)):
+            reply = render_article_page(knowledge_base, article_id, number)
+            assert len(reply.text) <= 4096
+            for row in reply.buttons:
+                for _, data in row:
+                    assert len(data.encode()) <= 64
