@@ -10,6 +10,10 @@ Embeddings are cached in data/bench-embeddings.sqlite3, so only the first run en
 
 from __future__ import annotations
 
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as run_bot.py does; see the comment there
+
 import argparse
 import dataclasses
 import itertools
@@ -32,7 +36,7 @@ from bot.config import default_embedding_model  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from knowledge.answering import KnowledgeBase  # noqa: E402
 from knowledge.embeddings import SentenceEmbedder  # noqa: E402
-from knowledge.retrieval import DEFAULT_TUNING, Retriever, Tuning  # noqa: E402
+from knowledge.retrieval import DEFAULT_TUNING, Retriever, Signals, Tuning  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "retrieval_eval.yaml"
 MODES = ("lexical", "dense", "hybrid")
@@ -42,8 +46,7 @@ MODES = ("lexical", "dense", "hybrid")
 class Case:
     question: str
     expected: list[str]  # empty: the bot should abstain
-    lexical: np.ndarray
-    dense: np.ndarray
+    signals: Signals
 
 
 def load_cases(knowledge: KnowledgeBase, path: Path) -> list[Case]:
@@ -53,17 +56,14 @@ def load_cases(knowledge: KnowledgeBase, path: Path) -> list[Case]:
     vectors = knowledge.retriever.embedder.encode(questions)
     cases = []
     for item, vector in zip(items, vectors, strict=True):
-        lexical, dense = retriever.article_scores(retriever.lexical_unit_scores(item["q"]),
-                                                  retriever.dense_unit_scores(vector))
         unknown = [a for a in item["articles"] if a not in knowledge.articles]
         if unknown:
             raise SystemExit(f"unknown article ids in the evaluation set: {unknown}")
-        cases.append(Case(item["q"], list(item["articles"]), lexical, dense))
+        cases.append(Case(item["q"], list(item["articles"]), retriever.signals(item["q"], vector)))
     return cases
 
 
 def evaluate(retriever: Retriever, cases: list[Case], mode: str, tuning: Tuning) -> dict[str, float]:
-    ids = retriever.article_ids
     answerable = [c for c in cases if c.expected]
     negatives = [c for c in cases if not c.expected]
     hits1 = hits3 = 0
@@ -71,10 +71,9 @@ def evaluate(retriever: Retriever, cases: list[Case], mode: str, tuning: Tuning)
     wrongly_abstained = 0
     abstained_negatives = 0
     for case in cases:
-        fused = retriever.fuse(case.lexical, case.dense, mode, tuning)
-        order = [ids[i] for i in np.argsort(-fused)[:10]]
-        confidence = retriever.confidence(case.lexical, case.dense, mode, tuning)
-        abstain = confidence < tuning.threshold(mode)
+        result = retriever.rank(case.signals, mode=mode, tuning=tuning)
+        order = [hit.article.id for hit in result.hits]
+        abstain = result.abstain
         if case.expected:
             rank = next((r for r, a in enumerate(order, 1) if a in case.expected), None)
             hits1 += rank == 1
@@ -95,38 +94,40 @@ def evaluate(retriever: Retriever, cases: list[Case], mode: str, tuning: Tuning)
 
 
 def tune(retriever: Retriever, cases: list[Case]) -> Tuning:
-    """Grid search: fusion first (by MRR, then recall@1), then the confidence and threshold."""
+    """Grid search: the fusion first (by recall@1, then MRR), then the confidence weights and the
+    thresholds (the most off-topic questions abstained while at most 5% of answerable ones are)."""
+    candidates = [dataclasses.replace(DEFAULT_TUNING, fusion="mix", lexical_share=share)
+                  for share in (0.3, 0.4, 0.5, 0.6, 0.7)]
+    candidates += [dataclasses.replace(DEFAULT_TUNING, fusion="rrf", rrf_k=k, dense_weight=w)
+                   for k, w in itertools.product((5, 10, 20, 60), (0.3, 0.5, 0.7, 1.0))]
     best_fusion, best_key = DEFAULT_TUNING, (-1.0, -1.0)
-    for rrf_k, dense_weight in itertools.product((5, 10, 20, 40, 60), (0.2, 0.35, 0.5, 0.7, 1.0, 1.5)):
-        candidate = dataclasses.replace(DEFAULT_TUNING, rrf_k=rrf_k, dense_weight=dense_weight)
+    for candidate in candidates:
         scores = evaluate(retriever, cases, "hybrid", candidate)
         key = (scores["recall@1"], scores["mrr@10"])
+        print(f"  {candidate.fusion} share={candidate.lexical_share} k={candidate.rrf_k} "
+              f"w={candidate.dense_weight}: R@1 {key[0]:.3f} MRR {key[1]:.3f}")
         if key > best_key:
             best_fusion, best_key = candidate, key
-    print(f"fusion: rrf_k={best_fusion.rrf_k} dense_weight={best_fusion.dense_weight} "
-          f"-> recall@1 {best_key[0]:.3f}, mrr {best_key[1]:.3f}")
-    best, best_score = best_fusion, -1.0
-    for scale, floor in itertools.product((2, 4, 6, 8, 12, 16, 24), (0.1, 0.2, 0.3, 0.4, 0.5)):
-        for threshold in np.arange(0.05, 0.9, 0.01):
-            candidate = dataclasses.replace(best_fusion, lexical_scale=scale, dense_floor=floor,
-                                            abstain_hybrid=round(float(threshold), 2))
-            scores = evaluate(retriever, cases, "hybrid", candidate)
-            # Wrong abstentions cost more than missed ones: at most 5% allowed.
-            if scores["wrongly_abstained"] > 0.05:
-                continue
-            score = scores["abstain_recall"] - 2 * scores["wrongly_abstained"]
-            if score > best_score:
-                best, best_score = candidate, score
-    for mode, field in (("lexical", "abstain_lexical"), ("dense", "abstain_dense")):
-        best_mode_score = -1.0
-        for threshold in np.arange(0.05, 0.95, 0.01):
-            candidate = dataclasses.replace(best, **{field: round(float(threshold), 2)})
-            scores = evaluate(retriever, cases, mode, candidate)
-            if scores["wrongly_abstained"] > 0.05:
-                continue
-            score = scores["abstain_recall"] - 2 * scores["wrongly_abstained"]
-            if score > best_mode_score:
-                best, best_mode_score = candidate, score
+    best = best_fusion
+    for mode, field in (("hybrid", "abstain_hybrid"), ("lexical", "abstain_lexical"), ("dense", "abstain_dense")):
+        best_score = -9.0
+        weights = itertools.product((0.0, 0.01, 0.02, 0.04), (0.0, 0.2, 0.4, 0.6, 0.8)) if mode != "dense" \
+            else [(best.bm25_weight, best.coverage_weight)]
+        for bm25_weight, coverage_weight in weights:
+            for threshold in np.arange(0.0, 1.6, 0.01):
+                candidate = dataclasses.replace(best, **{field: round(float(threshold), 2)})
+                if mode == "hybrid":
+                    candidate = dataclasses.replace(candidate, bm25_weight=bm25_weight,
+                                                    coverage_weight=coverage_weight)
+                scores = evaluate(retriever, cases, mode, candidate)
+                if scores["wrongly_abstained"] > 0.05:
+                    continue
+                score = scores["abstain_recall"] - 2 * scores["wrongly_abstained"]
+                if score > best_score:
+                    best_score, chosen = score, candidate
+            if mode != "hybrid":
+                break
+        best = chosen
     print(f"tuned: {best}")
     return best
 
@@ -175,7 +176,7 @@ def growth(knowledge: KnowledgeBase, questions: list[str]) -> None:
             timings = []
             for question, vector in zip(questions[:50], query_vectors, strict=False):
                 t0 = time.perf_counter()
-                retriever.search(question, vector, mode=mode)
+                retriever.search(question, vector if mode == "hybrid" else None, mode=mode)
                 timings.append((time.perf_counter() - t0) * 1000)
             timings.sort()
             results[mode] = (statistics.median(timings), timings[int(len(timings) * 0.95) - 1])

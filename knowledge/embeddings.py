@@ -30,8 +30,11 @@ class SentenceEmbedder:
                 return
             os.environ["HF_HUB_OFFLINE"] = "1"
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            import torch
             from sentence_transformers import SentenceTransformer
 
+            # One small query at a time: more threads than cores only adds contention.
+            torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
             self._model = SentenceTransformer(self.model_path, device="cpu")
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

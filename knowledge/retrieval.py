@@ -1,9 +1,11 @@
 """Hybrid retrieval over the articles: BM25 on Danish stems fused with sentence embeddings.
 
-The unit of search is small: every passage of an article (with its title) and every example
-question. An article's score is the best score of its units. The two rankings are fused with
-reciprocal rank fusion; a separate confidence score decides when to abstain. The constants are
-chosen with bench/retrieval.py on the labelled set in bench/data/ (see its output).
+Lexical evidence comes in three views: BM25 over whole articles (title, tags, example questions and
+body), over each passage, and over each example question. Dense evidence is the cosine of the
+question to an article's best passage plus its best example question. The views are normalised per
+query and mixed (or fused by reciprocal rank); a separate confidence score, from absolute signals
+(the raw BM25 score, the best cosine, and how many of the question's words the article covers),
+decides when to abstain. `bench/retrieval.py --tune` chose the constants in `Tuning`.
 """
 
 from __future__ import annotations
@@ -16,26 +18,30 @@ from typing import Protocol
 
 import bm25s
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from knowledge.articles import Article
 from knowledge.text import Analyzer
 
 MAX_PASSAGE_CHARS = 700
+MODES = ("lexical", "dense", "hybrid")
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """Fusion and abstention constants. The defaults were chosen with `bench/retrieval.py --tune`
-    on the labelled set in bench/data/ (its output shows the figures behind them)."""
+    """Fusion and abstention constants, chosen with `bench/retrieval.py --tune` on the labelled
+    set in bench/data/ (its output shows the figures behind them)."""
 
-    rrf_k: float = 20.0
-    lexical_weight: float = 1.0
-    dense_weight: float = 0.6
-    lexical_scale: float = 8.0  # bm25 score at which lexical evidence counts half
-    dense_floor: float = 0.25  # cosine below which dense evidence counts nothing
-    abstain_hybrid: float = 0.42
-    abstain_lexical: float = 0.35
-    abstain_dense: float = 0.45
+    fusion: str = "mix"  # "mix" (normalised score mix) or "rrf" (reciprocal rank fusion)
+    lexical_share: float = 0.5  # mix: weight of the lexical views against the dense one
+    rrf_k: float = 5.0
+    dense_weight: float = 0.5  # rrf: weight of the dense ranking
+    bm25_weight: float = 0.04  # confidence: per point of raw article BM25 (capped at 20)
+    coverage_weight: float = 0.0  # confidence: share of the question's words the article has
+    abstain_hybrid: float = 0.74
+    abstain_lexical: float = 0.09
+    abstain_dense: float = 0.58
 
     def threshold(self, mode: str) -> float:
         return {"hybrid": self.abstain_hybrid, "lexical": self.abstain_lexical, "dense": self.abstain_dense}[mode]
@@ -84,12 +90,22 @@ class Unit:
 
 
 @dataclass
+class Signals:
+    """Everything measured for one question, before fusion (cheap to re-fuse when tuning)."""
+
+    query_tokens: list[str]  # every token of the question, spelling corrected where possible
+    unit_lexical: np.ndarray
+    unit_dense: np.ndarray | None
+    article_bm25: np.ndarray  # raw BM25 of whole articles
+    lexical: np.ndarray  # normalised lexical views, summed (0..3)
+    dense: np.ndarray | None  # best passage cosine + best question cosine (-2..2)
+
+
+@dataclass
 class Hit:
     article: Article
     passage: int
-    score: float  # fused score (for ranking)
-    lexical: float
-    dense: float
+    score: float
 
 
 @dataclass
@@ -107,6 +123,11 @@ class SearchResult:
     @property
     def best(self) -> Hit | None:
         return self.hits[0] if self.hits else None
+
+
+def _normalised(scores: np.ndarray) -> np.ndarray:
+    top = float(scores.max()) if len(scores) else 0.0
+    return scores / top if top > 0 else np.zeros_like(scores)
 
 
 class Retriever:
@@ -130,12 +151,27 @@ class Retriever:
         self._article_ids = list(self.articles)
         position = {article_id: i for i, article_id in enumerate(self._article_ids)}
         self._article_of_unit = np.array([position[u.article_id] for u in self.units], dtype=np.int64)
-        self._bm25 = bm25s.BM25(k1=1.2, b=0.75)
-        corpus = [self.analyzer.tokens(u.text) or ["_"] for u in self.units]
-        self._bm25.index(corpus, show_progress=False)
-        self._vocabulary = self._bm25.vocab_dict
+        self._is_question = np.array([u.kind == "question" for u in self.units])
+
+        self._unit_bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        self._unit_bm25.index([self.analyzer.tokens(u.text) or ["_"] for u in self.units], show_progress=False)
+        article_tokens = [self.analyzer.tokens(self._article_text(a)) or ["_"] for a in self.articles.values()]
+        self._article_bm25 = bm25s.BM25(k1=1.5, b=0.75)
+        self._article_bm25.index(article_tokens, show_progress=False)
+        self._article_token_sets = [set(tokens) for tokens in article_tokens]
+        self._vocabulary = set(self._unit_bm25.vocab_dict) | set(self._article_bm25.vocab_dict)
+        self._terms = sorted(term for term in self._vocabulary if len(term) >= 4)
         self.embedder: Embedder | None = None
         self._unit_vectors: np.ndarray | None = None
+
+    @staticmethod
+    def _article_text(article: Article) -> str:
+        # The title counts twice: it names the topic in the fewest words.
+        return "\n".join([article.title, article.title, " ".join(article.tags), *article.questions, article.body])
+
+    @property
+    def article_ids(self) -> list[str]:
+        return self._article_ids
 
     # -- dense side -----------------------------------------------------------------------------
 
@@ -169,66 +205,74 @@ class Retriever:
             return None
         return self.embedder.encode([query])[0]
 
-    # -- scoring ---------------------------------------------------------------------------------
+    # -- signals ---------------------------------------------------------------------------------
 
-    def lexical_unit_scores(self, query: str) -> np.ndarray:
-        tokens = [t for t in self.analyzer.tokens(query) if t in self._vocabulary]
-        if not tokens:
-            return np.zeros(len(self.units), dtype=np.float32)
-        return self._bm25.get_scores(tokens)
+    def correct_spelling(self, tokens: list[str]) -> list[str]:
+        """Replace a token the index does not know by its nearest known token (one or two typos)."""
+        corrected = []
+        for token in tokens:
+            if token in self._vocabulary or len(token) < 5 or token.startswith("§") or token.isdigit():
+                corrected.append(token)
+                continue
+            allowed = 1 if len(token) < 8 else 2
+            match = process.extractOne(token, self._terms, scorer=Levenshtein.distance, score_cutoff=allowed)
+            if match is not None:
+                corrected.append(match[0])
+        return corrected
 
-    def dense_unit_scores(self, query_vector: np.ndarray | None) -> np.ndarray | None:
-        if query_vector is None or self._unit_vectors is None:
-            return None
-        return self._unit_vectors @ query_vector.astype(np.float32)
-
-    def _per_article_max(self, unit_scores: np.ndarray) -> np.ndarray:
-        best = np.full(len(self._article_ids), -np.inf, dtype=np.float32)
-        np.maximum.at(best, self._article_of_unit, unit_scores)
+    def _per_article_max(self, unit_scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        best = np.zeros(len(self._article_ids), dtype=np.float32)
+        np.maximum.at(best, self._article_of_unit[mask], unit_scores[mask].astype(np.float32))
         return best
 
-    def search(
-        self, query: str, query_vector: np.ndarray | None = None, *, mode: str = "hybrid", limit: int = 10,
-        tuning: Tuning | None = None,
-    ) -> SearchResult:
-        """Ranked articles for `query`. mode: "hybrid", "lexical" or "dense"."""
-        tuning = tuning or self.tuning
-        lexical_units = self.lexical_unit_scores(query)
-        dense_units = self.dense_unit_scores(query_vector)
-        lexical, dense = self.article_scores(lexical_units, dense_units)
-        if mode == "dense" and dense is None:
-            raise ValueError("dense search needs embeddings and a query vector")
-        if dense is None:
-            mode = "lexical"
-        fused = self.fuse(lexical, dense, mode, tuning)
-        order = np.argsort(-fused)[:limit]
-        hits = []
-        for index in order:
-            if mode == "lexical" and lexical[index] <= 0:
-                continue
-            article = self.articles[self._article_ids[index]]
-            hits.append(Hit(article, self._best_passage(index, lexical_units, dense_units), float(fused[index]),
-                            float(lexical[index]), float(dense[index]) if dense is not None else 0.0))
-        confidence = self.confidence(lexical, dense, mode, tuning) if hits else 0.0
-        return SearchResult(query, mode, hits, confidence, tuning.threshold(mode))
+    def _per_article_dense(self, unit_scores: np.ndarray) -> np.ndarray:
+        total = np.zeros(len(self._article_ids), dtype=np.float32)
+        for mask in (self._is_question, ~self._is_question):
+            best = np.full(len(self._article_ids), -1.0, dtype=np.float32)
+            np.maximum.at(best, self._article_of_unit[mask], unit_scores[mask].astype(np.float32))
+            total += best
+        return total
 
-    def article_scores(
-        self, lexical_units: np.ndarray, dense_units: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Each article's best unit score, lexical and dense (in the order of `article_ids`)."""
-        lexical = self._per_article_max(lexical_units)
-        return lexical, (self._per_article_max(dense_units) if dense_units is not None else None)
+    def signals(self, query: str, query_vector: np.ndarray | None = None) -> Signals:
+        query_tokens = self.correct_spelling(self.analyzer.tokens(query))
+        tokens = [t for t in query_tokens if t in self._vocabulary]
+        article_count = len(self._article_ids)
+        if tokens:
+            unit_lexical = self._bm25_scores(self._unit_bm25, tokens)
+            article_bm25 = self._bm25_scores(self._article_bm25, tokens)
+        else:
+            unit_lexical = np.zeros(len(self.units), dtype=np.float32)
+            article_bm25 = np.zeros(article_count, dtype=np.float32)
+        lexical = (
+            _normalised(article_bm25)
+            + _normalised(self._per_article_max(unit_lexical, ~self._is_question)
+                          + self._per_article_max(unit_lexical, self._is_question))
+        )
+        unit_dense = dense = None
+        if query_vector is not None and self._unit_vectors is not None:
+            unit_dense = self._unit_vectors @ query_vector.astype(np.float32)
+            dense = self._per_article_dense(unit_dense)
+        return Signals(query_tokens, unit_lexical, unit_dense, article_bm25, lexical, dense)
 
-    @property
-    def article_ids(self) -> list[str]:
-        return self._article_ids
+    @staticmethod
+    def _bm25_scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray:
+        known = [t for t in tokens if t in index.vocab_dict]
+        if not known:
+            return np.zeros(index.scores["num_docs"], dtype=np.float32)
+        return index.get_scores(known).astype(np.float32)
 
-    def fuse(self, lexical: np.ndarray, dense: np.ndarray | None, mode: str, tuning: Tuning) -> np.ndarray:
-        if mode == "lexical" or dense is None:
-            return lexical.copy()
+    # -- fusion and confidence ---------------------------------------------------------------------
+
+    def fuse(self, signals: Signals, mode: str, tuning: Tuning) -> np.ndarray:
+        if mode == "lexical" or signals.dense is None:
+            return signals.lexical.copy()
         if mode == "dense":
-            return dense.copy()
-        return self._rrf(lexical, dense, tuning)
+            return signals.dense.copy()
+        if tuning.fusion == "rrf":
+            return self._rrf(signals.lexical, signals.dense, tuning)
+        # Both views on one scale: lexical 0..1 of its best, dense as distance below its best.
+        dense = signals.dense - signals.dense.max()
+        return tuning.lexical_share * signals.lexical / 2 + (1 - tuning.lexical_share) * dense
 
     @staticmethod
     def _rrf(lexical: np.ndarray, dense: np.ndarray, tuning: Tuning) -> np.ndarray:
@@ -238,30 +282,50 @@ class Retriever:
         dense_rank[np.argsort(-dense)] = np.arange(1, len(dense) + 1)
         fused = tuning.dense_weight / (tuning.rrf_k + dense_rank)
         # Articles with no lexical match get no lexical share.
-        return fused + np.where(lexical > 0, tuning.lexical_weight / (tuning.rrf_k + lexical_rank), 0.0)
+        return fused + np.where(lexical > 0, 1.0 / (tuning.rrf_k + lexical_rank), 0.0)
 
-    @staticmethod
-    def confidence(lexical: np.ndarray, dense: np.ndarray | None, mode: str, tuning: Tuning) -> float:
-        """How sure the best hit answers the question: 0 (not at all) to 1."""
-        top_lexical = float(lexical.max()) if len(lexical) else 0.0
-        lexical_part = top_lexical / (top_lexical + tuning.lexical_scale)
-        if dense is None or mode == "lexical":
+    def confidence(self, signals: Signals, top_article: int, mode: str, tuning: Tuning) -> float:
+        """How sure we are that the best article answers the question (compared with a threshold)."""
+        words = self.analyzer.tokens_for_coverage(signals.query_tokens)
+        covered = sum(t in self._article_token_sets[top_article] for t in words)
+        lexical_part = (tuning.bm25_weight * min(float(signals.article_bm25.max()), 20.0)
+                        + tuning.coverage_weight * covered / max(1, len(words)))
+        if mode == "lexical" or signals.dense is None:
             return lexical_part
-        top_dense = float(dense.max())
-        dense_part = max(0.0, (top_dense - tuning.dense_floor) / (1 - tuning.dense_floor))
-        if mode == "dense":
-            return dense_part
-        return 0.5 * lexical_part + 0.5 * dense_part
+        dense_part = float(signals.dense.max()) / 2
+        return dense_part if mode == "dense" else dense_part + lexical_part
 
-    def _best_passage(self, article_index: int, lexical_units: np.ndarray, dense_units: np.ndarray | None) -> int:
+    # -- search ------------------------------------------------------------------------------------
+
+    def search(
+        self, query: str, query_vector: np.ndarray | None = None, *, mode: str = "hybrid", limit: int = 10,
+        tuning: Tuning | None = None,
+    ) -> SearchResult:
+        """Ranked articles for `query`. mode: "hybrid", "lexical" or "dense"."""
+        return self.rank(self.signals(query, query_vector), query, mode=mode, limit=limit, tuning=tuning)
+
+    def rank(
+        self, signals: Signals, query: str = "", *, mode: str = "hybrid", limit: int = 10,
+        tuning: Tuning | None = None,
+    ) -> SearchResult:
+        tuning = tuning or self.tuning
+        if signals.dense is None:
+            if mode == "dense":
+                raise ValueError("dense search needs embeddings and a query vector")
+            mode = "lexical"
+        fused = self.fuse(signals, mode, tuning)
+        order = np.argsort(-fused)[:limit]
+        if mode == "lexical":
+            order = [i for i in order if signals.lexical[i] > 0]
+        hits = [Hit(self.articles[self._article_ids[i]], self._best_passage(i, signals), float(fused[i]))
+                for i in order]
+        confidence = self.confidence(signals, int(order[0]), mode, tuning) if hits else 0.0
+        return SearchResult(query, mode, hits, confidence, tuning.threshold(mode))
+
+    def _best_passage(self, article_index: int, signals: Signals) -> int:
         """The passage of the article that matches best; an example question points to the answer."""
         units = np.flatnonzero(self._article_of_unit == article_index)
-        lexical = lexical_units[units]
-        scale = float(lexical.max()) or 1.0
-        combined = lexical / scale
-        if dense_units is not None:
-            combined = combined + dense_units[units]
+        combined = _normalised(signals.unit_lexical[units])
+        if signals.unit_dense is not None:
+            combined = combined + signals.unit_dense[units]
         return self.units[int(units[int(np.argmax(combined))])].passage
-
-    def passage_text(self, hit: Hit) -> str:
-        return self.passages[hit.article.id][hit.passage]

@@ -35,6 +35,13 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
+def fold(token: str) -> str:
+    """Spell Danish letters the way people do on a foreign keyboard (or a hurried phone):
+    æ/ae, ø/oe/o and å/aa/a all meet."""
+    token = token.replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    return token.replace("aa", "a").replace("oe", "o")
+
+
 @lru_cache(maxsize=1)
 def synonyms() -> dict[str, list[str]]:
     data = yaml.safe_load(SYNONYMS_FILE.read_text(encoding="utf-8")) or {}
@@ -91,7 +98,13 @@ class Analyzer:
     def _known(self, part: str) -> bool:
         return part in self.vocabulary or self.stem(part) in self.vocabulary
 
+    @staticmethod
+    def tokens_for_coverage(tokens: list[str]) -> list[str]:
+        """The tokens that count when measuring how much of a question an article covers."""
+        return [t for t in tokens if not t.isdigit()]
+
     def tokens(self, text: str) -> list[str]:
+        """Stemmed, folded search tokens, with the parts of compound words added."""
         tokens: list[str] = []
         table = synonyms()
         for word in self.words(text):
@@ -103,4 +116,4 @@ class Analyzer:
                     tokens.append(self.stem(piece) if not piece.startswith("§") else piece)
                     for part in self.split_compound(piece):
                         tokens.append(self.stem(part))
-        return [t for t in tokens if len(t) >= 2 or t.isdigit()]
+        return [fold(t) for t in tokens if len(t) >= 2 or t.isdigit()]
