@@ -60,7 +60,10 @@ def markdown_to_html(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html, flags=re.S)
 
 
-def render_answer(knowledge: KnowledgeBase, answer: Answer, log_id: int | None) -> Reply:
+def render_answer(
+    knowledge: KnowledgeBase, answer: Answer, log_id: int | None, quiz_articles: frozenset[str] = frozenset()
+) -> Reply:
+    """The best passage with its source and buttons (a quiz button when the article has questions)."""
     if answer.smalltalk is not None:
         return Reply(SMALLTALK[answer.smalltalk])
     hit = answer.best
@@ -75,6 +78,8 @@ def render_answer(knowledge: KnowledgeBase, answer: Answer, log_id: int | None) 
     buttons: Buttons = [[("📖 Læs hele artiklen", f"art:{article.id}:0")]]
     if article.related:
         buttons[0].append(("🔗 Relaterede emner", f"rel:{article.id}"))
+    if article.id in quiz_articles:
+        buttons.append([("🧠 Quiz om emnet", f"quiz:topic:{article.id}")])
     if log_id is not None:
         text += f"\n\n{FEEDBACK_QUESTION}"
         buttons.append([("👍 Ja", f"fb:{log_id}:1"), ("👎 Nej", f"fb:{log_id}:0")])

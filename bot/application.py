@@ -18,12 +18,14 @@ from telegram.ext import (
     CommandHandler,
     Defaults,
     MessageHandler,
+    PollAnswerHandler,
     filters,
 )
 
-from bot import handlers, texts
+from bot import handlers, quiz_handlers, texts
 from bot.config import Settings
 from bot.knowledge_service import KnowledgeService
+from bot.learning import Learning
 from bot.services import SERVICES_KEY, Services
 from bot.storage import Storage, utc_now
 
@@ -35,8 +37,10 @@ def build_application(
     storage: Storage,
     *,
     knowledge: KnowledgeService,
+    learning: Learning,
     clock: Callable[[], datetime] = utc_now,
     base_url: str | None = None,
+    tick_seconds: float = 20.0,
 ) -> Application:
     """The bot, pointed at `base_url` (or TELEGRAM_API_URL), with all handlers registered."""
     token = settings.telegram_bot_token or LOCAL_MODE_TOKEN
@@ -54,9 +58,11 @@ def build_application(
         .build()
     )
     application.bot_data[SERVICES_KEY] = Services(
-        settings=settings, storage=storage, knowledge=knowledge, clock=clock
+        settings=settings, storage=storage, knowledge=knowledge, learning=learning, clock=clock
     )
     register_handlers(application)
+    # Pushes are derived from the database on every tick, so nothing is lost across restarts.
+    application.job_queue.run_repeating(quiz_handlers.push_tick, interval=tick_seconds, first=1.0, name="push-tick")
     return application
 
 
@@ -68,6 +74,20 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("privatliv", handlers.privacy))
     application.add_handler(CommandHandler("mine_data", handlers.my_data))
     application.add_handler(CommandHandler("slet_mine_data", handlers.delete_my_data))
+    application.add_handler(CommandHandler("quiz", quiz_handlers.quiz_command))
+    application.add_handler(CommandHandler("fremskridt", quiz_handlers.progress_command))
+    application.add_handler(CommandHandler("indstillinger", quiz_handlers.settings_command))
+    application.add_handler(CommandHandler("pause", quiz_handlers.pause_command))
+    application.add_handler(CommandHandler("genoptag", quiz_handlers.resume_command))
+    application.add_handler(CallbackQueryHandler(
+        quiz_handlers.quiz_button,
+        pattern=r"^quiz:(new:(daily|mistakes|review)|topic:[a-z0-9-]+|next:\d{1,12}|stop:\d{1,12})$"))
+    application.add_handler(CallbackQueryHandler(quiz_handlers.progress_command, pattern=r"^progress$"))
+    application.add_handler(CallbackQueryHandler(
+        quiz_handlers.settings_button,
+        pattern=r"^set:(timemenu|daymenu|areamenu|countmenu|menu|name|pause|resume|time:\d{4}|day:[0-6]"
+                r"|area:[0-3]|count:\d)$"))
+    application.add_handler(PollAnswerHandler(quiz_handlers.poll_answer))
     application.add_handler(CallbackQueryHandler(handlers.delete_answer, pattern=r"^delete:(yes|no)$"))
     application.add_handler(CallbackQueryHandler(handlers.show_article, pattern=r"^(art|page):[a-z0-9-]+:\d{1,3}$"))
     application.add_handler(CallbackQueryHandler(handlers.show_related, pattern=r"^rel:[a-z0-9-]+$"))

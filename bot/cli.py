@@ -112,6 +112,7 @@ def run_ask(settings: Settings, question: str) -> int:
     from bot.answers import as_plain_text, render_answer
     from bot.knowledge_service import KnowledgeService
     from bot.storage import utc_now
+    from quizzes.bank import load_bank
 
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -129,7 +130,9 @@ def run_ask(settings: Settings, question: str) -> int:
                 article_id=best.article.id if best else None,
                 score=answer.result.confidence if answer.result else 0.0, abstained=answer.abstained,
             )
-        print(as_plain_text(render_answer(service.knowledge, answer, log_id)))
+        bank, _ = load_bank(article_ids=service.knowledge.articles)
+        quiz_articles = frozenset(a for q in bank for a in q.articles)
+        print(as_plain_text(render_answer(service.knowledge, answer, log_id, quiz_articles)))
     finally:
         storage.close()
     return 0

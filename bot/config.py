@@ -42,6 +42,7 @@ class Settings:
     webhook_secret: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    tick_seconds: float = 20.0  # how often due pushes are looked for (BOT_TICK_SECONDS)
     knowledge_dir: Path = Path(__file__).resolve().parent.parent / "knowledge" / "articles"
     quizzes_dir: Path = Path(__file__).resolve().parent.parent / "quizzes" / "bank"
 
@@ -118,5 +119,13 @@ def load_settings(
         if not port.isdigit() or not 1 <= int(port) <= 65535:
             raise ConfigError(f"HTTP_PORT must be a port number from 1 to 65535, not {port!r}.")
         kwargs["http_port"] = int(port)
+
+    if tick := env.get("BOT_TICK_SECONDS"):
+        try:
+            kwargs["tick_seconds"] = float(tick)
+        except ValueError:
+            raise ConfigError(f"BOT_TICK_SECONDS must be a number of seconds, not {tick!r}.") from None
+        if not 0.1 <= kwargs["tick_seconds"] <= 3600:
+            raise ConfigError("BOT_TICK_SECONDS must be between 0.1 and 3600.")
 
     return Settings(**kwargs)

@@ -120,7 +120,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             article_id=best.article.id if best else None,
             score=answer.result.confidence if answer.result else 0.0, abstained=answer.abstained,
         )
-    reply = answers.render_answer(svc.knowledge.knowledge, answer, log_id)
+    reply = answers.render_answer(svc.knowledge.knowledge, answer, log_id, svc.learning.articles_with_questions)
     await update.effective_message.reply_html(reply.text, reply_markup=keyboard(reply))
 
 

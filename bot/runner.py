@@ -12,14 +12,20 @@ from urllib.parse import urlparse
 
 from aiohttp import web
 from telegram import Update
+from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from bot import webserver
 from bot.application import build_application, publish_commands
 from bot.config import Settings
+from bot.delivery import OutboxSender
 from bot.emulator import BotApiEmulator
 from bot.inbox import Dispatcher, poll_forever
 from bot.knowledge_service import KnowledgeService
+from bot.learning import Learning
+from bot.services import SERVICES_KEY
 from bot.storage import Storage, utc_now
+from quizzes.bank import load_bank
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +60,15 @@ async def serve(
         webserver.add_local_chat_routes(web_app)
         base_url = f"http://127.0.0.1:{settings.http_port}/bot"
     knowledge = KnowledgeService.load(settings.embedding_model)
-    application = build_application(settings, storage, knowledge=knowledge, clock=clock, base_url=base_url)
+    bank, problems = load_bank(article_ids=knowledge.knowledge.articles)
+    if problems:
+        log.warning("quiz bank has %d problem(s); run `python run_bot.py check`", len(problems))
+    learning = Learning(storage, bank, settings.timezone)
+    application = build_application(settings, storage, knowledge=knowledge, learning=learning, clock=clock,
+                                    base_url=base_url, tick_seconds=settings.tick_seconds)
+    outbox_bot = build_outbox_bot(application.bot.token, application.bot.base_url)
+    outbox = OutboxSender(outbox_bot, storage, clock)
+    application.bot_data[SERVICES_KEY].outbox = outbox
     dispatcher = Dispatcher(application, storage)
     if settings.webhook_mode:
         path = urlparse(settings.webhook_url).path or "/telegram"
@@ -65,9 +79,12 @@ async def serve(
     site = web.TCPSite(runner, host, settings.http_port)
     await site.start()
     poller: asyncio.Task | None = None
+    sender: asyncio.Task | None = None
     embedding = asyncio.create_task(knowledge.attach_embeddings(storage))
     try:
         await application.initialize()
+        await outbox_bot.initialize()
+        sender = asyncio.create_task(outbox.run(stop))
         await publish_commands(application)
         await application.start()
         resumed = dispatcher.submit_pending()
@@ -93,17 +110,31 @@ async def serve(
         log.info("stopping")
         stop.set()
         embedding.cancel()
-        if poller is not None:
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await poller
+        for task in (poller, sender):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         await dispatcher.drain()
         if application.running:
             await application.stop()
         with contextlib.suppress(Exception):
             await application.shutdown()
+        with contextlib.suppress(Exception):
+            await outbox_bot.shutdown()
         await runner.cleanup()
         storage.close()
+
+
+def build_outbox_bot(token: str, base_url: str) -> ExtBot:
+    """The bot the outbox sends with: python-telegram-bot's rate limiter keeps bulk sends at
+    Telegram's 30 messages a second; with max_retries=0 a RetryAfter reaches the sender."""
+    api_url = base_url.removesuffix(token)
+    return ExtBot(
+        token, base_url=api_url, base_file_url=api_url.replace("/bot", "/file/bot"),
+        rate_limiter=AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0),
+        request=HTTPXRequest(connection_pool_size=32, pool_timeout=10.0),
+    )
 
 
 def _announce(settings: Settings, host: str) -> None:

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.knowledge_service import KnowledgeService
 from bot.storage import Storage, utc_now
+
+if TYPE_CHECKING:
+    from bot.delivery import OutboxSender
+    from bot.learning import Learning
 
 SERVICES_KEY = "services"
 
@@ -20,7 +25,9 @@ class Services:
     settings: Settings
     storage: Storage
     knowledge: KnowledgeService
+    learning: Learning
     clock: Callable[[], datetime] = field(default=utc_now)
+    outbox: OutboxSender | None = None
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

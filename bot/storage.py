@@ -85,6 +85,88 @@ MIGRATIONS: list[str] = [
     ALTER TABLE question_log ADD COLUMN update_id INTEGER;
     CREATE UNIQUE INDEX question_log_update ON question_log(update_id) WHERE update_id IS NOT NULL;
     """,
+    # 4: quizzes: settings, memory states, rounds, deliveries, answers, daily pushes, the outbox.
+    """
+    ALTER TABLE learners ADD COLUMN push_time TEXT NOT NULL DEFAULT '09:00';
+    ALTER TABLE learners ADD COLUMN weekdays TEXT NOT NULL DEFAULT '0,1,2,3,4';
+    ALTER TABLE learners ADD COLUMN areas TEXT NOT NULL DEFAULT '';
+    ALTER TABLE learners ADD COLUMN per_push INTEGER NOT NULL DEFAULT 3;
+    ALTER TABLE learners ADD COLUMN paused_until TEXT;
+    ALTER TABLE learners ADD COLUMN show_name INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE learners ADD COLUMN display_name TEXT;
+    ALTER TABLE learners ADD COLUMN blocked_at TEXT;
+    CREATE TABLE memory_states (
+        user_id INTEGER NOT NULL REFERENCES learners(user_id) ON DELETE CASCADE,
+        question_id TEXT NOT NULL,
+        card TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        last_review_at TEXT,
+        reviews INTEGER NOT NULL,
+        lapses INTEGER NOT NULL,
+        PRIMARY KEY (user_id, question_id)
+    );
+    CREATE TABLE quiz_rounds (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES learners(user_id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        question_ids TEXT NOT NULL,
+        position INTEGER NOT NULL DEFAULT 0,
+        correct INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        campaign_id INTEGER
+    );
+    CREATE INDEX quiz_rounds_user ON quiz_rounds(user_id);
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES learners(user_id) ON DELETE CASCADE,
+        round_id INTEGER REFERENCES quiz_rounds(id) ON DELETE CASCADE,
+        question_id TEXT NOT NULL,
+        option_order TEXT NOT NULL,
+        poll_id TEXT UNIQUE,
+        message_id INTEGER,
+        sent_at TEXT NOT NULL,
+        answered_at TEXT
+    );
+    CREATE INDEX deliveries_round ON deliveries(round_id);
+    CREATE TABLE answers (
+        id INTEGER PRIMARY KEY,
+        delivery_id INTEGER UNIQUE REFERENCES deliveries(id) ON DELETE SET NULL,
+        user_id INTEGER REFERENCES learners(user_id) ON DELETE SET NULL,
+        question_id TEXT NOT NULL,
+        area TEXT NOT NULL,
+        chosen_option INTEGER NOT NULL,
+        correct INTEGER NOT NULL,
+        answered_at TEXT NOT NULL,
+        campaign_id INTEGER
+    );
+    CREATE INDEX answers_user ON answers(user_id, answered_at);
+    CREATE INDEX answers_question ON answers(question_id);
+    CREATE TABLE pushes (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES learners(user_id) ON DELETE CASCADE,
+        local_day TEXT NOT NULL,
+        pushed_at TEXT NOT NULL,
+        reminded_at TEXT,
+        reacted_at TEXT,
+        UNIQUE (user_id, local_day)
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER REFERENCES learners(user_id) ON DELETE CASCADE,
+        chat_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        dedupe_key TEXT UNIQUE,
+        created_at TEXT NOT NULL,
+        not_before TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        status TEXT NOT NULL DEFAULT 'pending',
+        sent_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(not_before) WHERE status = 'pending';
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -221,8 +303,9 @@ class Storage:
                 "SELECT 1 FROM learners WHERE user_id = ?", (user_id,)
             ).fetchone()
             if existing:
+                # Writing to the bot again means the learner has unblocked it.
                 self.conn.execute(
-                    "UPDATE learners SET chat_id = ?, last_seen_at = ?,"
+                    "UPDATE learners SET chat_id = ?, last_seen_at = ?, blocked_at = NULL,"
                     " start_payload = COALESCE(?, start_payload) WHERE user_id = ?",
                     (chat_id, to_text(now), start_payload, user_id),
                 )
@@ -246,12 +329,29 @@ class Storage:
         learner = self.learner(user_id)
         if learner is None:
             return None
-        questions = self.db.query(
-            "SELECT asked_at, question, article_id, abstained, feedback FROM question_log"
-            " WHERE user_id = ? ORDER BY id",
-            [user_id],
-        )
-        return {"learner": learner, "questions": list(questions)}
+
+        def rows(sql: str) -> list[dict]:
+            return list(self.db.query(sql, [user_id]))
+
+        return {
+            "learner": learner,
+            "questions": rows("SELECT asked_at, question, article_id, abstained, feedback FROM question_log"
+                              " WHERE user_id = ? ORDER BY id"),
+            "quiz_answers": rows("SELECT answered_at, question_id, area, chosen_option, correct FROM answers"
+                                 " WHERE user_id = ? ORDER BY id"),
+            "memory_states": rows("SELECT question_id, due_at, last_review_at, reviews, lapses, card"
+                                  " FROM memory_states WHERE user_id = ? ORDER BY question_id"),
+            "daily_pushes": rows("SELECT local_day, pushed_at, reminded_at, reacted_at FROM pushes"
+                                 " WHERE user_id = ? ORDER BY local_day"),
+            "cohorts": self._cohort_export(user_id),
+        }
+
+    def _cohort_export(self, user_id: int) -> list[dict]:
+        if "enrolments" not in self.db.table_names():
+            return []
+        return list(self.db.query(
+            "SELECT c.name AS cohort, e.enrolled_at, e.left_at FROM enrolments e JOIN cohorts c ON c.id = e.cohort_id"
+            " WHERE e.user_id = ?", [user_id]))
 
     def delete_learner(self, user_id: int) -> bool:
         """Erase a learner and everything tied to them; anonymous aggregates stay."""
@@ -262,8 +362,212 @@ class Storage:
                 "UPDATE question_log SET question = '', user_id = NULL WHERE user_id = ?",
                 (user_id,),
             )
+            # Quiz answers stay as anonymous statistics per question (user_id becomes NULL).
             cursor = self.conn.execute("DELETE FROM learners WHERE user_id = ?", (user_id,))
         return bool(cursor.rowcount)
+
+    # -- quiz settings, memory states, rounds and answers ------------------------------------------
+
+    def update_learner_settings(self, user_id: int, **fields: object) -> None:
+        allowed = {"push_time", "weekdays", "areas", "per_push", "paused_until", "show_name", "display_name"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"unknown settings: {unknown}")
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        with self.transaction():
+            self.conn.execute(f"UPDATE learners SET {assignments} WHERE user_id = ?", [*fields.values(), user_id])
+
+    def memory_states(self, user_id: int) -> list[dict]:
+        return list(self.db.query("SELECT * FROM memory_states WHERE user_id = ?", [user_id]))
+
+    def recent_answers(self, user_id: int, since: datetime | None = None) -> list[dict]:
+        return list(self.db.query(
+            "SELECT question_id, correct, answered_at FROM answers WHERE user_id = ? AND answered_at >= ?"
+            " ORDER BY id", [user_id, to_text(since) if since else ""]))
+
+    def new_questions_since(self, user_id: int, since: datetime) -> int:
+        """How many questions the learner met for the first time since `since`."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM (SELECT MIN(answered_at) AS first FROM answers WHERE user_id = ?"
+            " GROUP BY question_id) WHERE first >= ?", (user_id, to_text(since)),
+        ).fetchone()
+        return row[0]
+
+    def create_round(self, user_id: int, kind: str, question_ids: list[str], now: datetime,
+                     campaign_id: int | None = None) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO quiz_rounds (user_id, kind, question_ids, created_at, campaign_id) VALUES (?, ?, ?, ?, ?)",
+                (user_id, kind, json.dumps(question_ids), to_text(now), campaign_id),
+            )
+        return cursor.lastrowid
+
+    def quiz_round(self, round_id: int) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM quiz_rounds WHERE id = ?", [round_id]))
+        if not rows:
+            return None
+        row = rows[0]
+        row["question_ids"] = json.loads(row["question_ids"])
+        return row
+
+    def finish_round(self, round_id: int, now: datetime) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE quiz_rounds SET finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+                              (to_text(now), round_id))
+
+    def add_delivery(self, user_id: int, round_id: int | None, question_id: str, option_order: list[int],
+                     now: datetime) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO deliveries (user_id, round_id, question_id, option_order, sent_at) VALUES (?, ?, ?, ?, ?)",
+                (user_id, round_id, question_id, json.dumps(option_order), to_text(now)),
+            )
+        return cursor.lastrowid
+
+    def set_delivery_message(self, delivery_id: int, poll_id: str | None, message_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE deliveries SET poll_id = ?, message_id = ? WHERE id = ?",
+                              (poll_id, message_id, delivery_id))
+
+    def delivery(self, *, delivery_id: int | None = None, poll_id: str | None = None) -> dict | None:
+        column, value = ("id", delivery_id) if delivery_id is not None else ("poll_id", poll_id)
+        rows = list(self.db.query(f"SELECT * FROM deliveries WHERE {column} = ?", [value]))
+        if not rows:
+            return None
+        row = rows[0]
+        row["option_order"] = json.loads(row["option_order"])
+        return row
+
+    def round_delivery(self, round_id: int, question_id: str) -> dict | None:
+        rows = list(self.db.query("SELECT id FROM deliveries WHERE round_id = ? AND question_id = ?",
+                                  [round_id, question_id]))
+        return self.delivery(delivery_id=rows[0]["id"]) if rows else None
+
+    def record_answer(
+        self, *, delivery: dict, area: str, chosen_option: int, correct: bool, state: dict, now: datetime,
+        local_day: str, campaign_id: int | None = None,
+    ) -> bool:
+        """Record one answer and its effects in one transaction. False if the delivery was already
+        answered (a double tap, a stale button or a replayed update): nothing changes then."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT OR IGNORE INTO answers (delivery_id, user_id, question_id, area, chosen_option, correct,"
+                " answered_at, campaign_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (delivery["id"], delivery["user_id"], delivery["question_id"], area, chosen_option, int(correct),
+                 to_text(now), campaign_id),
+            )
+            if not cursor.rowcount:
+                return False
+            self.conn.execute(
+                "INSERT OR REPLACE INTO memory_states (user_id, question_id, card, due_at, last_review_at, reviews,"
+                " lapses) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (delivery["user_id"], delivery["question_id"], state["card"], state["due_at"],
+                 state["last_review_at"], state["reviews"], state["lapses"]),
+            )
+            self.conn.execute("UPDATE deliveries SET answered_at = ? WHERE id = ?", (to_text(now), delivery["id"]))
+            if delivery["round_id"] is not None:
+                self.conn.execute(
+                    "UPDATE quiz_rounds SET position = position + 1, correct = correct + ? WHERE id = ?",
+                    (int(correct), delivery["round_id"]),
+                )
+            self.conn.execute(
+                "UPDATE pushes SET reacted_at = COALESCE(reacted_at, ?) WHERE user_id = ? AND local_day = ?",
+                (to_text(now), delivery["user_id"], local_day),
+            )
+        return True
+
+    def mark_push_reacted(self, user_id: int, local_day: str, now: datetime) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE pushes SET reacted_at = COALESCE(reacted_at, ?) WHERE user_id = ? AND local_day = ?",
+                (to_text(now), user_id, local_day),
+            )
+
+    # -- daily pushes and the outbox -----------------------------------------------------------------
+
+    def push_candidates(self) -> list[dict]:
+        """Every reachable learner with push settings and the day of their last push."""
+        return list(self.db.query(
+            "SELECT l.user_id, l.chat_id, l.push_time, l.weekdays, l.paused_until, l.per_push,"
+            " (SELECT MAX(local_day) FROM pushes p WHERE p.user_id = l.user_id) AS last_push_day"
+            " FROM learners l WHERE l.blocked_at IS NULL"
+        ))
+
+    def create_push(self, user_id: int, chat_id: int, local_day: str, now: datetime, payload: dict) -> bool:
+        """The day's push and its message, once: False if this day's push exists already."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT OR IGNORE INTO pushes (user_id, local_day, pushed_at) VALUES (?, ?, ?)",
+                (user_id, local_day, to_text(now)),
+            )
+            if not cursor.rowcount:
+                return False
+            self._enqueue(user_id, chat_id, "push", payload, now, f"push:{user_id}:{local_day}")
+        return True
+
+    def pushes_awaiting_reaction(self, local_day: str) -> list[dict]:
+        return list(self.db.query(
+            "SELECT p.user_id, p.local_day, p.pushed_at, l.chat_id FROM pushes p JOIN learners l USING (user_id)"
+            " WHERE p.local_day = ? AND p.reacted_at IS NULL AND p.reminded_at IS NULL AND l.blocked_at IS NULL",
+            [local_day],
+        ))
+
+    def create_reminder(self, user_id: int, chat_id: int, local_day: str, now: datetime, payload: dict) -> bool:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE pushes SET reminded_at = ? WHERE user_id = ? AND local_day = ? AND reminded_at IS NULL",
+                (to_text(now), user_id, local_day),
+            )
+            if not cursor.rowcount:
+                return False
+            self._enqueue(user_id, chat_id, "reminder", payload, now, f"reminder:{user_id}:{local_day}")
+        return True
+
+    def enqueue(self, user_id: int | None, chat_id: int, kind: str, payload: dict, now: datetime,
+                dedupe_key: str | None = None, not_before: datetime | None = None) -> bool:
+        with self.transaction():
+            return self._enqueue(user_id, chat_id, kind, payload, now, dedupe_key, not_before)
+
+    def _enqueue(self, user_id: int | None, chat_id: int, kind: str, payload: dict, now: datetime,
+                 dedupe_key: str | None, not_before: datetime | None = None) -> bool:
+        cursor = self.conn.execute(
+            "INSERT OR IGNORE INTO outbox (user_id, chat_id, kind, payload, dedupe_key, created_at, not_before)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (user_id, chat_id, kind, json.dumps(payload, ensure_ascii=False), dedupe_key, to_text(now),
+             to_text(not_before or now)),
+        )
+        return bool(cursor.rowcount)
+
+    def due_outbox(self, now: datetime, limit: int = 200) -> list[dict]:
+        rows = list(self.db.query(
+            "SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+            [to_text(now), limit],
+        ))
+        for row in rows:
+            row["payload"] = json.loads(row["payload"])
+        return rows
+
+    def mark_outbox_sent(self, outbox_id: int, now: datetime) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?",
+                              (to_text(now), outbox_id))
+
+    def mark_outbox_retry(self, outbox_id: int, error: str, retry_at: datetime, give_up: bool) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, not_before = ?, status = ? WHERE id = ?",
+                (error[:300], to_text(retry_at), "failed" if give_up else "pending", outbox_id),
+            )
+
+    def mark_blocked(self, user_id: int, now: datetime) -> None:
+        """The learner blocked the bot: stop sending (pending messages to them are dropped)."""
+        with self.transaction():
+            self.conn.execute("UPDATE learners SET blocked_at = ? WHERE user_id = ?", (to_text(now), user_id))
+            self.conn.execute("UPDATE outbox SET status = 'blocked' WHERE user_id = ? AND status = 'pending'",
+                              (user_id,))
+
+    def outbox_counts(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
 
     # -- the knowledge base: embeddings cache and question log -----------------------------------
 

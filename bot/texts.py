@@ -19,6 +19,11 @@ def escape(text: str) -> str:
 # (command, description in the menu). Order is the order of the menu.
 COMMANDS: list[tuple[str, str]] = [
     ("start", "Kom i gang"),
+    ("quiz", "Dagens små spørgsmål"),
+    ("fremskridt", "Se dit fremskridt"),
+    ("indstillinger", "Tidspunkt, dage og områder"),
+    ("pause", "Sæt spørgsmålene på pause"),
+    ("genoptag", "Få spørgsmålene igen"),
     ("help", "Hvad kan jeg?"),
     ("privatliv", "Hvad gemmer botten om dig?"),
     ("mine_data", "Få dine data som fil"),
@@ -55,6 +60,9 @@ def help_text() -> str:
         "",
         "✍️ Skriv et spørgsmål med dine egne ord. Du får et kort svar med kilden "
         "(lov og paragraf) og kan læse hele artiklen.",
+        "",
+        "🧠 Hver dag får du et par små spørgsmål på det tidspunkt, du vælger i /indstillinger. "
+        "De spørgsmål, du er ved at glemme, kommer igen. Skriv /quiz for at øve nu.",
         "",
         "<b>Kommandoer</b>",
     ]

@@ -1,0 +1,227 @@
+"""Telegram handlers for quizzes, settings, pause, progress and the daily push job.
+
+Callback data: "quiz:new:<kind>", "quiz:topic:<article>", "quiz:next:<round>", "quiz:stop:<round>",
+"progress", "set:..." for the settings screens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import time
+
+from telegram import Poll, Update
+from telegram.ext import ContextTypes
+
+from bot import quiz_texts
+from bot.charts import progress_chart
+from bot.handlers import keyboard, note_learner
+from bot.learning import Learning
+from bot.services import services
+from quizzes.bank import AREAS
+from quizzes.pushes import next_push_at
+
+log = logging.getLogger(__name__)
+
+
+def learning(context: ContextTypes.DEFAULT_TYPE) -> Learning:
+    return services(context).learning
+
+
+async def send_next_question(context: ContextTypes.DEFAULT_TYPE, chat_id: int, round_id: int) -> bool:
+    """Send the round's next question as a quiz poll; False when the round is done."""
+    svc = services(context)
+    delivery = svc.learning.next_delivery(round_id, svc.clock())
+    if delivery is None:
+        return False
+    message = await context.bot.send_poll(
+        chat_id, quiz_texts.poll_question(delivery), delivery.shown_options, is_anonymous=False,
+        type=Poll.QUIZ, correct_option_ids=[delivery.shown_correct],
+        explanation=delivery.question.explanation[:200],
+    )
+    svc.storage.set_delivery_message(delivery.delivery_id, message.poll.id, message.message_id)
+    return True
+
+
+async def start_round(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str,
+                      article_id: str | None = None) -> None:
+    svc = services(context)
+    user_id, chat_id = update.effective_user.id, update.effective_chat.id
+    now = svc.clock()
+    question_ids = svc.learning.choose(user_id, kind, now, article_id=article_id)
+    round_id = svc.learning.start_round(user_id, kind, now, question_ids)
+    if round_id is None:
+        empty = {"mistakes": quiz_texts.NO_MISTAKES, "review": quiz_texts.NO_REVIEW}.get(kind, quiz_texts.NO_QUESTIONS)
+        await context.bot.send_message(chat_id, empty)
+        return
+    await send_next_question(context, chat_id, round_id)
+
+
+async def quiz_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    note_learner(update, context)
+    await start_round(update, context, "daily")
+
+
+async def quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    note_learner(update, context)
+    parts = query.data.split(":")
+    action = parts[1]
+    svc = services(context)
+    if action in ("next", "stop"):
+        quiz_round = svc.storage.quiz_round(int(parts[2]))
+        if quiz_round is None or quiz_round["user_id"] != query.from_user.id:
+            await query.answer(quiz_texts.STALE_QUIZ)
+            return
+        await query.answer()
+        await query.edit_message_reply_markup(reply_markup=None)
+        if action == "stop":
+            svc.storage.finish_round(quiz_round["id"], svc.clock())
+            await context.bot.send_message(update.effective_chat.id, quiz_texts.STOPPED)
+        elif not await send_next_question(context, update.effective_chat.id, quiz_round["id"]):
+            await context.bot.send_message(update.effective_chat.id, quiz_texts.NO_QUESTIONS)
+        return
+    await query.answer()
+    if action == "topic":
+        await start_round(update, context, "topic", article_id=parts[2])
+    else:
+        await start_round(update, context, parts[2])  # quiz:new:<daily|mistakes|review>
+
+
+async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A learner answered a quiz poll: record it once, then feedback and what next."""
+    answer = update.poll_answer
+    svc = services(context)
+    delivery = svc.storage.delivery(poll_id=answer.poll_id)
+    if delivery is None or answer.user is None or delivery["user_id"] != answer.user.id or not answer.option_ids:
+        log.info("poll answer for an unknown or foreign poll ignored")
+        return
+    outcome = svc.learning.answer(delivery, answer.option_ids[0], svc.clock())
+    if outcome is None or not outcome.recorded:
+        return  # already answered: a replayed update changes nothing and says nothing twice
+    learner = svc.storage.learner(answer.user.id)
+    shown_correct = outcome.question.options[outcome.question.correct]
+    reply = quiz_texts.feedback(outcome, shown_correct)
+    await context.bot.send_message(learner["chat_id"], reply.text, parse_mode="HTML", reply_markup=keyboard(reply))
+
+
+async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    note_learner(update, context)
+    if update.callback_query:
+        await update.callback_query.answer()
+    svc = services(context)
+    progress = svc.learning.progress(update.effective_user.id, svc.clock())
+    chat_id = update.effective_chat.id
+    await context.bot.send_message(chat_id, quiz_texts.progress_text(progress), parse_mode="HTML")
+    if progress.total_answers:
+        image = await asyncio.to_thread(progress_chart, progress)
+        await context.bot.send_photo(chat_id, image, caption="Dit fremskridt pr. område")
+
+
+# -- settings, pause ---------------------------------------------------------------------------------
+
+def _settings_reply(context: ContextTypes.DEFAULT_TYPE, user_id: int):
+    svc = services(context)
+    settings = svc.learning.settings(user_id)
+    return quiz_texts.settings_view(settings, next_push_at(settings.push, svc.clock(), svc.learning.timezone),
+                                    svc.learning.timezone)
+
+
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    note_learner(update, context)
+    reply = _settings_reply(context, update.effective_user.id)
+    await update.effective_message.reply_html(reply.text, reply_markup=keyboard(reply))
+
+
+async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    note_learner(update, context)
+    svc = services(context)
+    user_id = query.from_user.id
+    parts = query.data.split(":")
+    action = parts[1]
+    settings = svc.learning.settings(user_id)
+    reply = None
+    if action == "timemenu":
+        reply = quiz_texts.time_menu()
+    elif action == "daymenu":
+        reply = quiz_texts.day_menu(settings)
+    elif action == "areamenu":
+        reply = quiz_texts.area_menu(settings)
+    elif action == "countmenu":
+        reply = quiz_texts.count_menu()
+    elif action == "time":
+        chosen = time(int(parts[2][:2]), int(parts[2][2:]))
+        if chosen.strftime("%H:%M") in quiz_texts.PUSH_TIMES:
+            svc.storage.update_learner_settings(user_id, push_time=chosen.strftime("%H:%M"))
+    elif action == "day":
+        day = int(parts[2])
+        days = set(settings.weekdays) ^ {day}
+        svc.storage.update_learner_settings(user_id, weekdays=",".join(str(d) for d in sorted(days)))
+        reply = quiz_texts.day_menu(svc.learning.settings(user_id))
+    elif action == "area":
+        area = AREAS[int(parts[2])]
+        chosen = set(settings.areas or AREAS) ^ {area}
+        stored = "" if chosen == set(AREAS) or not chosen else ",".join(a for a in AREAS if a in chosen)
+        svc.storage.update_learner_settings(user_id, areas=stored)
+        reply = quiz_texts.area_menu(svc.learning.settings(user_id))
+    elif action == "count":
+        if int(parts[2]) in quiz_texts.PER_PUSH_CHOICES:
+            svc.storage.update_learner_settings(user_id, per_push=int(parts[2]))
+    elif action == "name":
+        user = query.from_user
+        svc.storage.update_learner_settings(user_id, show_name=int(not settings.show_name),
+                                            display_name=user.full_name if not settings.show_name else None)
+    elif action == "pause":
+        svc.learning.pause(user_id, svc.clock(), 7)
+    elif action == "resume":
+        svc.learning.resume(user_id)
+    await query.answer()
+    reply = reply or _settings_reply(context, user_id)
+    await query.edit_message_text(reply.text, parse_mode="HTML", reply_markup=keyboard(reply))
+
+
+async def pause_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    note_learner(update, context)
+    svc = services(context)
+    days = None
+    if context.args:
+        if not context.args[0].isdigit() or not 1 <= int(context.args[0]) <= 365:
+            await update.effective_message.reply_text(quiz_texts.PAUSE_BAD)
+            return
+        days = int(context.args[0])
+    until = svc.learning.pause(update.effective_user.id, svc.clock(), days)
+    if until is None:
+        await update.effective_message.reply_text(quiz_texts.PAUSED_FOREVER)
+    else:
+        local = until.astimezone(svc.learning.timezone)
+        await update.effective_message.reply_text(
+            f"⏸ Pause i {days} {'dag' if days == 1 else 'dage'}, til {local:%d.%m.%Y}. "
+            "Skriv /genoptag for at starte før."
+        )
+
+
+async def resume_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    note_learner(update, context)
+    services(context).learning.resume(update.effective_user.id)
+    await update.effective_message.reply_text(quiz_texts.RESUMED)
+
+
+# -- the daily push job ------------------------------------------------------------------------------
+
+async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs every few seconds: creates the day's pushes and reminders that are due (once each, by
+    the database's unique keys) as outbox rows, and wakes the sender."""
+    svc = services(context)
+    now = svc.clock()
+    created = 0
+    for learner, day in svc.learning.due_pushes(now):
+        created += svc.storage.create_push(learner["user_id"], learner["chat_id"], day, now,
+                                           quiz_texts.push_message(learner["per_push"]))
+    for row in svc.learning.due_reminders(now):
+        learner = svc.storage.learner(row["user_id"])
+        created += svc.storage.create_reminder(row["user_id"], row["chat_id"], row["local_day"], now,
+                                               quiz_texts.reminder_message(learner["per_push"]))
+    if created and svc.outbox is not None:
+        log.info("%d daily pushes and reminders queued", created)
+        svc.outbox.wake.set()
