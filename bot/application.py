@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot import handlers, quiz_handlers, texts
+from bot.campaigns import Campaigns
 from bot.config import Settings
 from bot.knowledge_service import KnowledgeService
 from bot.learning import Learning
@@ -38,6 +39,7 @@ def build_application(
     *,
     knowledge: KnowledgeService,
     learning: Learning,
+    campaigns: Campaigns,
     clock: Callable[[], datetime] = utc_now,
     base_url: str | None = None,
     tick_seconds: float = 20.0,
@@ -58,7 +60,8 @@ def build_application(
         .build()
     )
     application.bot_data[SERVICES_KEY] = Services(
-        settings=settings, storage=storage, knowledge=knowledge, learning=learning, clock=clock
+        settings=settings, storage=storage, knowledge=knowledge, learning=learning, campaigns=campaigns,
+        clock=clock
     )
     register_handlers(application)
     # Pushes are derived from the database on every tick, so nothing is lost across restarts.
@@ -74,6 +77,8 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("privatliv", handlers.privacy))
     application.add_handler(CommandHandler("mine_data", handlers.my_data))
     application.add_handler(CommandHandler("slet_mine_data", handlers.delete_my_data))
+    application.add_handler(CommandHandler("forlad", handlers.leave))
+    application.add_handler(CommandHandler("kampagner", handlers.consultant_campaigns))
     application.add_handler(CommandHandler("quiz", quiz_handlers.quiz_command))
     application.add_handler(CommandHandler("fremskridt", quiz_handlers.progress_command))
     application.add_handler(CommandHandler("indstillinger", quiz_handlers.settings_command))

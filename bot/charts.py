@@ -33,3 +33,28 @@ def progress_chart(progress: Progress) -> bytes:
     figure.savefig(buffer, format="png")
     plt.close(figure)
     return buffer.getvalue()
+
+
+def retention_chart(series: list[dict]) -> bytes:
+    """Predicted retention per area over time, for a campaign (one line per area)."""
+    by_area: dict[str, list[tuple[str, float]]] = {}
+    for row in series:
+        by_area.setdefault(row["area"], []).append((row["day"], 100 * row["retention"]))
+    figure, axis = plt.subplots(figsize=(7.0, 3.6), dpi=100)
+    for area, points in sorted(by_area.items()):
+        days = [day[5:] for day, _ in points]
+        axis.plot(days, [value for _, value in points], marker="o", label=AREA_NAMES.get(area, area))
+    if not by_area:
+        axis.text(0.5, 0.5, "Ingen svar endnu", ha="center", va="center", transform=axis.transAxes)
+    axis.set_ylim(0, 100)
+    axis.set_ylabel("Forventet husket (%)")
+    axis.set_title("Forventet hukommelse pr. område over tid")
+    axis.grid(alpha=0.3)
+    if by_area:
+        axis.legend(fontsize=8, loc="lower left")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    return buffer.getvalue()

@@ -23,6 +23,8 @@ Modes:
   ask "..."       Print the answer exactly as the bot would send it, buttons included.
   check           Validate knowledge/ and quizzes/; exit 1 with a list of problems.
   backup PATH     Write a consistent copy of the live database to PATH.
+  consultant add|list|remove NAME
+                  Manage consultant logins for the web dashboard at /dashboard/.
 
 Settings come from the environment or a .env file: TELEGRAM_BOT_TOKEN, TELEGRAM_API_URL, BOT_DB,
 BOT_TIMEZONE, EMBEDDING_MODEL, WEBHOOK_URL, WEBHOOK_SECRET, HTTP_HOST, HTTP_PORT (see README.md).
@@ -45,6 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Write a consistent online backup of BOT_DB to PATH. "
                                  "Restore by stopping the bot and copying the file back to BOT_DB.")
     backup.add_argument("path", type=Path, help="where to write the copy")
+    consultant = commands.add_parser("consultant", help="manage consultant logins for the dashboard",
+                                     description="Create, list or remove consultant logins for the web dashboard.")
+    actions = consultant.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="create a login (asks for the password)",
+                             description="Create a consultant login. The password is asked for twice, or read "
+                             "from standard input with --password-stdin; at least 10 characters.")
+    add.add_argument("name")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    actions.add_parser("list", help="list the logins")
+    remove = actions.add_parser("remove", help="remove a login (and its cohorts and campaigns)")
+    remove.add_argument("name")
     return parser
 
 
@@ -63,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_backup(settings, args.path)
         if command == "ask":
             return run_ask(settings, args.question)
+        if command == "consultant":
+            return run_consultant(settings, args)
         return run_bot(settings)
     except DatabaseRefused as error:
         print(f"Database refused: {error}", file=sys.stderr)
@@ -95,6 +110,55 @@ def run_check() -> int:
         return 1
     print("OK")
     return 0
+
+
+MIN_PASSWORD = 10
+
+
+def run_consultant(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from bot.campaigns import hash_password
+    from bot.storage import utc_now
+
+    storage = Storage(settings.db_path)
+    try:
+        if args.action == "list":
+            rows = storage.consultants()
+            for row in rows:
+                linked = "telegram forbundet" if row["linked"] else "telegram ikke forbundet"
+                print(f"{row['name']}\t{row['cohorts']} hold\t{linked}\toprettet {row['created_at'][:10]}")
+            if not rows:
+                print("No consultants yet: python run_bot.py consultant add NAME")
+            return 0
+        if args.action == "remove":
+            if not storage.remove_consultant(args.name):
+                print(f"No consultant named {args.name!r}.", file=sys.stderr)
+                return 1
+            print(f"Removed {args.name}.")
+            return 0
+        name = " ".join(args.name.split())
+        if not name or len(name) > 100:
+            print("The name must have 1 to 100 characters.", file=sys.stderr)
+            return 2
+        if storage.consultant_by_name(name):
+            print(f"A consultant named {name!r} exists already.", file=sys.stderr)
+            return 1
+        if args.password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Again: ") != password:
+                print("The passwords differ.", file=sys.stderr)
+                return 2
+        if len(password) < MIN_PASSWORD:
+            print(f"The password must have at least {MIN_PASSWORD} characters.", file=sys.stderr)
+            return 2
+        storage.add_consultant(name, hash_password(password), utc_now())
+        print(f"Created {name}. Log in at http://{settings.http_host}:{settings.http_port}/dashboard/")
+        return 0
+    finally:
+        storage.close()
 
 
 def run_backup(settings: Settings, path: Path) -> int:

@@ -21,6 +21,7 @@ from bot.services import services
 
 log = logging.getLogger(__name__)
 
+CONSULTANT_LINK_PREFIX = "k_"
 DEEP_LINK_ALLOWED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -45,12 +46,48 @@ def note_learner(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: st
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Welcome; a deep-link payload enrols in a cohort (or links a consultant's account)."""
     payload = clean_payload(context.args)
     is_new = note_learner(update, context, payload)
     user = update.effective_user
-    await update.effective_message.reply_html(
-        texts.welcome(user.first_name if user else None, returning=not is_new)
-    )
+    message = update.effective_message
+    if payload and payload.startswith(CONSULTANT_LINK_PREFIX):
+        consultant = services(context).storage.link_telegram(payload.removeprefix(CONSULTANT_LINK_PREFIX), user.id)
+        await message.reply_html(texts.consultant_linked(consultant["name"]) if consultant
+                                 else texts.CONSULTANT_LINK_UNKNOWN)
+        return
+    await message.reply_html(texts.welcome(user.first_name if user else None, returning=not is_new))
+    if not context.args:
+        return
+    status, cohort = ("unknown", None)
+    if payload is not None:
+        status, cohort = services(context).campaigns.enrol_by_code(user.id, payload, services(context).clock())
+    if status in ("enrolled", "already"):
+        await message.reply_html(texts.enrolled(cohort["name"], already=status == "already"))
+        if status == "enrolled":
+            # Late joiners get the running campaigns' welcome messages too.
+            for intro in services(context).campaigns.intros(cohort["id"], services(context).clock()):
+                await message.reply_text(f"📣 {intro}")
+    else:
+        await message.reply_html(texts.INVITATION_EXPIRED if status == "expired" else texts.INVITATION_UNKNOWN)
+
+
+async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    note_learner(update, context)
+    svc = services(context)
+    names = svc.storage.leave_cohorts(update.effective_user.id, svc.clock())
+    await update.effective_message.reply_html(texts.left(names))
+
+
+async def consultant_campaigns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/kampagner: a linked consultant's campaigns in a few lines."""
+    svc = services(context)
+    consultant = svc.storage.consultant_by_telegram(update.effective_user.id)
+    if consultant is None:
+        await update.effective_message.reply_text(texts.NOT_A_CONSULTANT)
+        return
+    await update.effective_message.reply_html(texts.campaign_overview(
+        svc.storage.campaigns_of_consultant(consultant["id"])))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -4,6 +4,7 @@ daily pushes. It joins the storage (SQL) and the domain (quizzes/), and knows no
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -85,6 +86,9 @@ class Learning:
         self.questions = {q.id: q for q in bank}
         self.timezone = timezone
         self.articles_with_questions = frozenset(a for q in bank for a in q.articles)
+        # Which questions belong to a campaign (set by the campaign service): an answer counts in
+        # the campaign's results only for those.
+        self.campaign_pool: Callable[[int], set[str]] = lambda campaign_id: set()
 
     # -- settings ----------------------------------------------------------------------------------
 
@@ -114,7 +118,8 @@ class Learning:
                 for r in self.storage.recent_answers(user_id, since) if r["question_id"] in self.questions]
 
     def choose(self, user_id: int, kind: str, now: datetime, *, count: int | None = None,
-               article_id: str | None = None, areas: tuple[str, ...] | None = None) -> list[str]:
+               article_id: str | None = None, areas: tuple[str, ...] | None = None,
+               exclude: tuple[str, ...] = ()) -> list[str]:
         settings = self.settings(user_id)
         count = count or (settings.per_push if settings else 3)
         if kind == "mistakes":
@@ -129,7 +134,8 @@ class Learning:
         day_start = datetime.combine(now.astimezone(self.timezone).date(), time(0), tzinfo=self.timezone)
         new_today = self.storage.new_questions_since(user_id, day_start)
         return scheduling.choose_questions(self.bank, self._states(user_id), now, count=count,
-                                           areas=wanted or None, new_allowed=max(0, self.new_per_day - new_today))
+                                           areas=wanted or None, new_allowed=max(0, self.new_per_day - new_today),
+                                           exclude=exclude)
 
     def start_round(self, user_id: int, kind: str, now: datetime, question_ids: list[str],
                     campaign_id: int | None = None) -> int | None:
@@ -175,7 +181,7 @@ class Learning:
             delivery=delivery, area=question.area, chosen_option=chosen, correct=correct,
             state={"card": state.card_json, "due_at": to_text(state.due),
                    "last_review_at": to_text(now), "reviews": state.reviews, "lapses": state.lapses},
-            now=now, local_day=self.local_day(now), campaign_id=quiz_round["campaign_id"] if quiz_round else None,
+            now=now, local_day=self.local_day(now), campaign_id=self._campaign_of(quiz_round, question.id),
         )
         if delivery["round_id"]:
             quiz_round = self.storage.quiz_round(delivery["round_id"])
@@ -185,6 +191,10 @@ class Learning:
             self.storage.finish_round(quiz_round["id"], now)
         return AnswerOutcome(recorded, correct, question, delivery["round_id"], done,
                              quiz_round["correct"] if quiz_round else int(correct), size)
+
+    def _campaign_of(self, quiz_round: dict | None, question_id: str) -> int | None:
+        campaign_id = quiz_round["campaign_id"] if quiz_round else None
+        return campaign_id if campaign_id is not None and question_id in self.campaign_pool(campaign_id) else None
 
     # -- progress ------------------------------------------------------------------------------------
 

@@ -48,8 +48,17 @@ async def start_round(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: 
     svc = services(context)
     user_id, chat_id = update.effective_user.id, update.effective_chat.id
     now = svc.clock()
-    question_ids = svc.learning.choose(user_id, kind, now, article_id=article_id)
-    round_id = svc.learning.start_round(user_id, kind, now, question_ids)
+    campaign_id, question_ids = None, []
+    if kind == "daily":
+        # Campaign questions come first in the daily round and count in FSRS like any other.
+        settings = svc.learning.settings(user_id)
+        campaign_id, question_ids = svc.campaigns.questions_for_round(user_id, now, settings.per_push)
+        rest = settings.per_push - len(question_ids)
+        if rest > 0:
+            question_ids += svc.learning.choose(user_id, kind, now, count=rest, exclude=tuple(question_ids))
+    else:
+        question_ids = svc.learning.choose(user_id, kind, now, article_id=article_id)
+    round_id = svc.learning.start_round(user_id, kind, now, question_ids, campaign_id)
     if round_id is None:
         empty = {"mistakes": quiz_texts.NO_MISTAKES, "review": quiz_texts.NO_REVIEW}.get(kind, quiz_texts.NO_QUESTIONS)
         await context.bot.send_message(chat_id, empty)
@@ -222,6 +231,14 @@ async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         learner = svc.storage.learner(row["user_id"])
         created += svc.storage.create_reminder(row["user_id"], row["chat_id"], row["local_day"], now,
                                                quiz_texts.reminder_message(learner["per_push"]))
+    for member, campaign, day in svc.campaigns.due_campaign_pushes(now):
+        created += svc.storage.create_push(member["user_id"], member["chat_id"], day, now,
+                                           quiz_texts.push_message(campaign["per_push"]))
+    created += svc.storage.queue_due_announcements(now, quiz_texts.announcement_message)
+    today = svc.learning.local_day(now)
+    if context.bot_data.get("retention_day") != today:
+        svc.campaigns.snapshot_retention(now)
+        context.bot_data["retention_day"] = today
     if created and svc.outbox is not None:
         log.info("%d daily pushes and reminders queued", created)
         svc.outbox.wake.set()

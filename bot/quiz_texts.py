@@ -50,6 +50,10 @@ def reminder_message(count: int) -> dict:
     }
 
 
+def announcement_message(announcement: dict) -> dict:
+    return {"text": f"📣 {announcement['text']}"}
+
+
 def poll_question(delivery: Delivery) -> str:
     prefixed = f"({delivery.position}/{delivery.round_size}) {delivery.question.text}"
     return prefixed if len(prefixed) <= 300 else delivery.question.text

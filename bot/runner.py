@@ -17,7 +17,9 @@ from telegram.request import HTTPXRequest
 
 from bot import webserver
 from bot.application import build_application, publish_commands
+from bot.campaigns import Campaigns
 from bot.config import Settings
+from bot.dashboard import Dashboard
 from bot.delivery import OutboxSender
 from bot.emulator import BotApiEmulator
 from bot.inbox import Dispatcher, poll_forever
@@ -64,11 +66,15 @@ async def serve(
     if problems:
         log.warning("quiz bank has %d problem(s); run `python run_bot.py check`", len(problems))
     learning = Learning(storage, bank, settings.timezone)
-    application = build_application(settings, storage, knowledge=knowledge, learning=learning, clock=clock,
+    campaigns = Campaigns(storage, bank, settings.timezone)
+    learning.campaign_pool = campaigns.campaign_pool_of
+    application = build_application(settings, storage, knowledge=knowledge, learning=learning,
+                                    campaigns=campaigns, clock=clock,
                                     base_url=base_url, tick_seconds=settings.tick_seconds)
     outbox_bot = build_outbox_bot(application.bot.token, application.bot.base_url)
     outbox = OutboxSender(outbox_bot, storage, clock)
     application.bot_data[SERVICES_KEY].outbox = outbox
+    Dashboard(storage, campaigns, clock, lambda: application.bot.username).add_routes(web_app)
     dispatcher = Dispatcher(application, storage)
     if settings.webhook_mode:
         path = urlparse(settings.webhook_url).path or "/telegram"

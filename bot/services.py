@@ -14,6 +14,7 @@ from bot.knowledge_service import KnowledgeService
 from bot.storage import Storage, utc_now
 
 if TYPE_CHECKING:
+    from bot.campaigns import Campaigns
     from bot.delivery import OutboxSender
     from bot.learning import Learning
 
@@ -26,6 +27,7 @@ class Services:
     storage: Storage
     knowledge: KnowledgeService
     learning: Learning
+    campaigns: Campaigns
     clock: Callable[[], datetime] = field(default=utc_now)
     outbox: OutboxSender | None = None
 

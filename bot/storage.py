@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -166,6 +166,78 @@ MIGRATIONS: list[str] = [
         last_error TEXT
     );
     CREATE INDEX outbox_pending ON outbox(not_before) WHERE status = 'pending';
+    """,
+    # 5: consultants, their sessions, cohorts, enrolments, campaigns and announcements.
+    """
+    CREATE TABLE consultants (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        telegram_user_id INTEGER UNIQUE,
+        link_code TEXT UNIQUE
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        consultant_id INTEGER NOT NULL REFERENCES consultants(id) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        failed_at TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_key ON login_failures(key, failed_at);
+    CREATE TABLE cohorts (
+        id INTEGER PRIMARY KEY,
+        consultant_id INTEGER NOT NULL REFERENCES consultants(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        code TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        expires_at TEXT
+    );
+    CREATE TABLE enrolments (
+        cohort_id INTEGER NOT NULL REFERENCES cohorts(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL REFERENCES learners(user_id) ON DELETE CASCADE,
+        enrolled_at TEXT NOT NULL,
+        left_at TEXT,
+        PRIMARY KEY (cohort_id, user_id)
+    );
+    CREATE INDEX enrolments_user ON enrolments(user_id);
+    CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        cohort_id INTEGER NOT NULL REFERENCES cohorts(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        areas TEXT NOT NULL DEFAULT '',
+        question_ids TEXT NOT NULL DEFAULT '',
+        start_date TEXT NOT NULL,
+        end_date TEXT NOT NULL,
+        weekdays TEXT NOT NULL,
+        push_time TEXT NOT NULL,
+        per_push INTEGER NOT NULL,
+        intro TEXT NOT NULL DEFAULT '',
+        status TEXT NOT NULL DEFAULT 'active',
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE announcements (
+        id INTEGER PRIMARY KEY,
+        cohort_id INTEGER NOT NULL REFERENCES cohorts(id) ON DELETE CASCADE,
+        campaign_id INTEGER REFERENCES campaigns(id) ON DELETE CASCADE,
+        text TEXT NOT NULL,
+        send_at TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        queued_at TEXT
+    );
+    CREATE TABLE retention_snapshots (
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        area TEXT NOT NULL,
+        retention REAL NOT NULL,
+        learners INTEGER NOT NULL,
+        PRIMARY KEY (campaign_id, day, area)
+    );
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -622,6 +694,252 @@ class Storage:
 
     def question_log(self, limit: int = 100) -> list[dict]:
         return list(self.db.query("SELECT * FROM question_log ORDER BY id DESC LIMIT ?", [limit]))
+
+    # -- consultants, sessions and login throttling -------------------------------------------------
+
+    def add_consultant(self, name: str, password_hash: str, now: datetime) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO consultants (name, password_hash, created_at) VALUES (?, ?, ?)",
+                (name, password_hash, to_text(now)),
+            )
+        return cursor.lastrowid
+
+    def consultants(self) -> list[dict]:
+        return list(self.db.query(
+            "SELECT c.id, c.name, c.created_at, c.telegram_user_id IS NOT NULL AS linked,"
+            " (SELECT COUNT(*) FROM cohorts WHERE consultant_id = c.id) AS cohorts FROM consultants c ORDER BY name"))
+
+    def remove_consultant(self, name: str) -> bool:
+        with self.transaction():
+            cursor = self.conn.execute("DELETE FROM consultants WHERE name = ?", (name,))
+        return bool(cursor.rowcount)
+
+    def consultant_by_name(self, name: str) -> dict | None:
+        return self._one("SELECT * FROM consultants WHERE name = ?", name)
+
+    def consultant_by_telegram(self, user_id: int) -> dict | None:
+        return self._one("SELECT * FROM consultants WHERE telegram_user_id = ?", user_id)
+
+    def set_password_hash(self, consultant_id: int, password_hash: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE consultants SET password_hash = ? WHERE id = ?", (password_hash, consultant_id))
+
+    def set_link_code(self, consultant_id: int, code: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE consultants SET link_code = ? WHERE id = ?", (code, consultant_id))
+
+    def link_telegram(self, code: str, telegram_user_id: int) -> dict | None:
+        """Link a Telegram account to the consultant who showed this one-time code."""
+        with self.transaction():
+            consultant = self._one("SELECT * FROM consultants WHERE link_code = ?", code)
+            if consultant is None:
+                return None
+            self.conn.execute("UPDATE consultants SET telegram_user_id = NULL WHERE telegram_user_id = ?",
+                              (telegram_user_id,))
+            self.conn.execute("UPDATE consultants SET telegram_user_id = ?, link_code = NULL WHERE id = ?",
+                              (telegram_user_id, consultant["id"]))
+        return consultant
+
+    def create_session(self, token_hash: str, consultant_id: int, csrf_token: str, now: datetime,
+                       expires_at: datetime) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM sessions WHERE expires_at < ?", (to_text(now),))
+            self.conn.execute(
+                "INSERT INTO sessions (token_hash, consultant_id, csrf_token, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)", (token_hash, consultant_id, csrf_token, to_text(now), to_text(expires_at)))
+
+    def session(self, token_hash: str, now: datetime) -> dict | None:
+        return self._one(
+            "SELECT s.csrf_token, s.expires_at, c.id AS consultant_id, c.name FROM sessions s"
+            " JOIN consultants c ON c.id = s.consultant_id WHERE s.token_hash = ? AND s.expires_at > ?",
+            token_hash, to_text(now))
+
+    def delete_session(self, token_hash: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+    def record_login_failure(self, key: str, now: datetime) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT INTO login_failures (key, failed_at) VALUES (?, ?)", (key, to_text(now)))
+
+    def login_failures_since(self, key: str, since: datetime) -> int:
+        return self.conn.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND failed_at >= ?",
+                                 (key, to_text(since))).fetchone()[0]
+
+    def clear_login_failures(self, key: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+
+    # -- cohorts and enrolment ------------------------------------------------------------------------
+
+    def _one(self, sql: str, *args: object) -> dict | None:
+        rows = list(self.db.query(sql, list(args)))
+        return rows[0] if rows else None
+
+    def create_cohort(self, consultant_id: int, name: str, code: str, now: datetime,
+                      expires_at: datetime | None = None) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO cohorts (consultant_id, name, code, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                (consultant_id, name, code, to_text(now), to_text(expires_at) if expires_at else None))
+        return cursor.lastrowid
+
+    def cohorts_of(self, consultant_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT c.*, (SELECT COUNT(*) FROM enrolments e WHERE e.cohort_id = c.id AND e.left_at IS NULL)"
+            " AS members FROM cohorts c WHERE c.consultant_id = ? ORDER BY c.id DESC", [consultant_id]))
+
+    def cohort(self, cohort_id: int, consultant_id: int) -> dict | None:
+        """A cohort, only if it belongs to this consultant (the scope check is in the query)."""
+        return self._one("SELECT * FROM cohorts WHERE id = ? AND consultant_id = ?", cohort_id, consultant_id)
+
+    def cohort_by_code(self, code: str) -> dict | None:
+        return self._one("SELECT * FROM cohorts WHERE code = ?", code)
+
+    def enrol(self, cohort_id: int, user_id: int, now: datetime) -> bool:
+        """Enrol (or re-enrol) a learner; False if they were already in the cohort."""
+        with self.transaction():
+            existing = self._one("SELECT left_at FROM enrolments WHERE cohort_id = ? AND user_id = ?",
+                                 cohort_id, user_id)
+            if existing is not None and existing["left_at"] is None:
+                return False
+            self.conn.execute(
+                "INSERT OR REPLACE INTO enrolments (cohort_id, user_id, enrolled_at, left_at) VALUES (?, ?, ?, NULL)",
+                (cohort_id, user_id, to_text(now)))
+        return True
+
+    def leave_cohorts(self, user_id: int, now: datetime) -> list[str]:
+        with self.transaction():
+            names = [r["name"] for r in self.db.query(
+                "SELECT c.name FROM enrolments e JOIN cohorts c ON c.id = e.cohort_id"
+                " WHERE e.user_id = ? AND e.left_at IS NULL", [user_id])]
+            self.conn.execute("UPDATE enrolments SET left_at = ? WHERE user_id = ? AND left_at IS NULL",
+                              (to_text(now), user_id))
+        return names
+
+    def cohort_members(self, cohort_id: int) -> list[dict]:
+        """Active members, in enrolment order (the order gives the pseudonyms)."""
+        return list(self.db.query(
+            "SELECT l.user_id, l.chat_id, l.show_name, l.display_name, l.weekdays, l.blocked_at, e.enrolled_at"
+            " FROM enrolments e JOIN learners l USING (user_id) WHERE e.cohort_id = ? AND e.left_at IS NULL"
+            " ORDER BY e.enrolled_at, l.user_id", [cohort_id]))
+
+    # -- campaigns and announcements -------------------------------------------------------------------
+
+    def create_campaign(self, cohort_id: int, now: datetime, **fields: object) -> int:
+        columns = ["cohort_id", "created_at", *fields]
+        with self.transaction():
+            cursor = self.conn.execute(
+                f"INSERT INTO campaigns ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [cohort_id, to_text(now), *fields.values()])
+        return cursor.lastrowid
+
+    def campaigns_of_cohort(self, cohort_id: int) -> list[dict]:
+        return list(self.db.query("SELECT * FROM campaigns WHERE cohort_id = ? ORDER BY id DESC", [cohort_id]))
+
+    def campaigns_of_consultant(self, consultant_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT k.*, c.name AS cohort_name,"
+            " (SELECT COUNT(*) FROM enrolments e WHERE e.cohort_id = c.id AND e.left_at IS NULL) AS members,"
+            " (SELECT COUNT(*) FROM answers a WHERE a.campaign_id = k.id) AS answers"
+            " FROM campaigns k JOIN cohorts c ON c.id = k.cohort_id WHERE c.consultant_id = ? ORDER BY k.id DESC",
+            [consultant_id]))
+
+    def campaign(self, campaign_id: int, consultant_id: int | None = None) -> dict | None:
+        """A campaign, only if it belongs to this consultant (when one is given)."""
+        if consultant_id is None:
+            return self._one("SELECT * FROM campaigns WHERE id = ?", campaign_id)
+        return self._one(
+            "SELECT k.*, c.name AS cohort_name FROM campaigns k JOIN cohorts c ON c.id = k.cohort_id"
+            " WHERE k.id = ? AND c.consultant_id = ?", campaign_id, consultant_id)
+
+    def set_campaign_status(self, campaign_id: int, status: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE campaigns SET status = ? WHERE id = ?", (status, campaign_id))
+
+    def active_campaigns(self, local_day: str) -> list[dict]:
+        return list(self.db.query(
+            "SELECT * FROM campaigns WHERE status = 'active' AND start_date <= ? AND end_date >= ?",
+            [local_day, local_day]))
+
+    def learner_campaigns(self, user_id: int, local_day: str) -> list[dict]:
+        return list(self.db.query(
+            "SELECT k.* FROM campaigns k JOIN enrolments e ON e.cohort_id = k.cohort_id"
+            " WHERE e.user_id = ? AND e.left_at IS NULL AND k.status = 'active'"
+            " AND k.start_date <= ? AND k.end_date >= ? ORDER BY k.id", [user_id, local_day, local_day]))
+
+    def campaign_answered(self, campaign_id: int, user_id: int) -> set[str]:
+        return {r["question_id"] for r in self.db.query(
+            "SELECT DISTINCT question_id FROM answers WHERE campaign_id = ? AND user_id = ?", [campaign_id, user_id])}
+
+    def create_announcement(self, cohort_id: int, text: str, send_at: datetime, now: datetime,
+                            campaign_id: int | None = None) -> int:
+        with self.transaction():
+            cursor = self.conn.execute(
+                "INSERT INTO announcements (cohort_id, campaign_id, text, send_at, created_at) VALUES (?, ?, ?, ?, ?)",
+                (cohort_id, campaign_id, text, to_text(send_at), to_text(now)))
+        return cursor.lastrowid
+
+    def announcements_of_cohort(self, cohort_id: int) -> list[dict]:
+        return list(self.db.query("SELECT * FROM announcements WHERE cohort_id = ? ORDER BY send_at DESC",
+                                  [cohort_id]))
+
+    def queue_due_announcements(self, now: datetime, payload_for: Callable[[dict], dict]) -> int:
+        """Every announcement whose time has come becomes one outbox row per member, once."""
+        queued = 0
+        for announcement in self.db.query(
+                "SELECT * FROM announcements WHERE queued_at IS NULL AND send_at <= ?", [to_text(now)]):
+            with self.transaction():
+                members = self.conn.execute(
+                    "SELECT l.user_id, l.chat_id FROM enrolments e JOIN learners l USING (user_id)"
+                    " WHERE e.cohort_id = ? AND e.left_at IS NULL AND l.blocked_at IS NULL",
+                    (announcement["cohort_id"],)).fetchall()
+                payload = payload_for(announcement)
+                for user_id, chat_id in members:
+                    queued += self._enqueue(user_id, chat_id, "announcement", payload, now,
+                                            f"announcement:{announcement['id']}:{user_id}")
+                self.conn.execute("UPDATE announcements SET queued_at = ? WHERE id = ?",
+                                  (to_text(now), announcement["id"]))
+        return queued
+
+    # -- campaign results -----------------------------------------------------------------------------
+
+    def campaign_answers(self, campaign_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT user_id, question_id, area, chosen_option, correct, answered_at FROM answers"
+            " WHERE campaign_id = ? ORDER BY id", [campaign_id]))
+
+    def members_memory_states(self, cohort_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT m.* FROM memory_states m JOIN enrolments e ON e.user_id = m.user_id"
+            " WHERE e.cohort_id = ? AND e.left_at IS NULL", [cohort_id]))
+
+    def unanswered_questions(self, cohort_id: int, since: str, limit: int = 50) -> list[dict]:
+        """What the cohort asked the bot that it could not answer (the text only, no names)."""
+        return list(self.db.query(
+            "SELECT q.question, q.asked_at FROM question_log q JOIN enrolments e ON e.user_id = q.user_id"
+            " WHERE e.cohort_id = ? AND q.abstained = 1 AND q.asked_at >= ? ORDER BY q.id DESC LIMIT ?",
+            [cohort_id, since, limit]))
+
+    def last_activity(self, user_ids: Sequence[int]) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        marks = ",".join("?" * len(user_ids))
+        return {r["user_id"]: r["last"] for r in self.db.query(
+            f"SELECT user_id, MAX(answered_at) AS last FROM answers WHERE user_id IN ({marks}) GROUP BY user_id",
+            list(user_ids))}
+
+    def store_retention(self, campaign_id: int, day: str, rows: list[tuple[str, float, int]]) -> None:
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO retention_snapshots (campaign_id, day, area, retention, learners)"
+                " VALUES (?, ?, ?, ?, ?)", [(campaign_id, day, area, r, n) for area, r, n in rows])
+
+    def retention_series(self, campaign_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT day, area, retention, learners FROM retention_snapshots WHERE campaign_id = ? ORDER BY day",
+            [campaign_id]))
 
     # -- the durable inbox --------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("privatliv", "Hvad gemmer botten om dig?"),
     ("mine_data", "Få dine data som fil"),
     ("slet_mine_data", "Slet alle dine data"),
+    ("forlad", "Forlad dit forløb"),
 ]
 
 BOT_DESCRIPTION = (
@@ -81,7 +82,9 @@ def privacy_text() -> str:
         "• Dit Telegram-id og chat-id, så jeg kan svare dig. Ikke dit navn eller telefonnummer.\n"
         "• De spørgsmål, du stiller, og om svaret hjalp, så vi kan forbedre svarene og se, hvad "
         "botten ikke kan svare på. Konsulenter ser dem uden dit navn.\n"
-        "• Dine quizsvar og indstillinger, så du får de rigtige spørgsmål på det rigtige tidspunkt.\n\n"
+        "• Dine quizsvar og indstillinger, så du får de rigtige spørgsmål på det rigtige tidspunkt.\n"
+        "• Hvilket forløb du er med i. Konsulenten ser dine resultater som »Deltager 1« osv., "
+        "ikke dit navn, medmindre du selv har valgt det i /indstillinger.\n\n"
         "<b>Hvor længe?</b>\n"
         "Dine beskeder til mig slettes fra min indbakke, når de er besvaret, og senest efter 7 "
         "dage. Resten gemmes, så længe du bruger botten, eller til du selv sletter det.\n\n"
@@ -90,6 +93,54 @@ def privacy_text() -> str:
         "/slet_mine_data sletter alt om dig. Kun tal uden navn og id bliver tilbage.\n\n"
         "Spørgsmål om databeskyttelse kan du stille til din kommunes databeskyttelsesrådgiver."
     )
+
+
+INVITATION_UNKNOWN = (
+    "Den invitation kender jeg ikke. 🤔 Tjek linket, eller bed den, der inviterede dig, om et nyt. "
+    "Du kan stadig bruge botten: skriv dit spørgsmål eller /quiz."
+)
+INVITATION_EXPIRED = (
+    "Den invitation er udløbet. Bed den, der inviterede dig, om et nyt link. "
+    "Du kan stadig bruge botten: skriv dit spørgsmål eller /quiz."
+)
+CONSULTANT_LINK_UNKNOWN = "Det link er ikke gyldigt længere. Lav et nyt i dashboardet."
+NOT_A_CONSULTANT = (
+    "/kampagner er for konsulenter. Forbind din Telegram-konto fra dashboardet først."
+)
+STATUS_NAMES = {"active": "▶ kører", "paused": "⏸ på pause", "ended": "⏹ afsluttet"}
+
+
+def enrolled(cohort: str, already: bool) -> str:
+    if already:
+        return f"Du er allerede med i <b>{escape(cohort)}</b>. 👍"
+    return (
+        f"Du er nu med i <b>{escape(cohort)}</b>. 🎉\n\n"
+        "Du får små spørgsmål på dit valgte tidspunkt (se /indstillinger). "
+        "Vil du ud igen, så skriv /forlad."
+    )
+
+
+def left(cohorts: list[str]) -> str:
+    if not cohorts:
+        return "Du er ikke med i noget forløb."
+    return "Du er ikke længere med i " + ", ".join(f"<b>{escape(c)}</b>" for c in cohorts) + "."
+
+
+def consultant_linked(name: str) -> str:
+    return f"Din Telegram-konto er nu forbundet med konsulenten <b>{escape(name)}</b>. Skriv /kampagner."
+
+
+def campaign_overview(campaigns: list[dict]) -> str:
+    if not campaigns:
+        return "Du har ingen kampagner endnu. Opret dem i dashboardet."
+    lines = ["<b>Dine kampagner</b>"]
+    for campaign in campaigns[:10]:
+        lines.append(
+            f"\n<b>{escape(campaign['name'])}</b> ({escape(campaign['cohort_name'])})\n"
+            f"{STATUS_NAMES.get(campaign['status'], campaign['status'])} · {campaign['start_date']}–"
+            f"{campaign['end_date']} · {campaign['members']} deltagere · {campaign['answers']} svar"
+        )
+    return "\n".join(lines)
 
 
 UNKNOWN_COMMAND = "Den kommando kender jeg ikke. 🤔 Skriv /help for at se, hvad jeg kan."

@@ -1,0 +1,368 @@
+"""The consultants' web dashboard on the project's aiohttp server (under /dashboard).
+
+Server-rendered Jinja2 templates with autoescaping; no JavaScript. Sessions are random tokens
+(only their hash is stored) that expire; cookies are HttpOnly, SameSite=Strict and Secure behind
+HTTPS. Every form carries a CSRF token; failed logins are throttled. Every page and export checks
+on the server that the cohort or campaign belongs to the logged-in consultant.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import logging
+import re
+import secrets
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from bot import campaigns as campaign_rules
+from bot.campaigns import Campaigns
+from bot.storage import Storage
+from knowledge.articles import AREAS as AREA_NAMES
+from quizzes.bank import AREAS
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "fa_session"
+LOGIN_CSRF_COOKIE = "fa_login_csrf"
+SESSION_LIFETIME = timedelta(hours=8)
+MAX_FAILURES, FAILURE_WINDOW = 5, timedelta(minutes=15)
+MAX_FORM_BYTES = 64 * 1024
+WEEKDAY_NAMES = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
+DUMMY_HASH = campaign_rules.hash_password("not-a-real-password-just-equal-timing")
+CSV_TABLES = ("areas", "questions", "learners", "unanswered", "retention")
+
+STATUS_NAMES = {"active": "Kører", "paused": "På pause", "ended": "Afsluttet"}
+
+
+class Dashboard:
+    def __init__(self, storage: Storage, campaigns: Campaigns, clock: Callable[[], datetime],
+                 bot_username: Callable[[], str]) -> None:
+        self.storage = storage
+        self.campaigns = campaigns
+        self.clock = clock
+        self.bot_username = bot_username
+
+    # -- wiring ------------------------------------------------------------------------------------
+
+    def add_routes(self, app: web.Application) -> None:
+        aiohttp_jinja2.setup(
+            app, loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+            autoescape=jinja2.select_autoescape(["html"], default=True),
+            context_processors=[aiohttp_jinja2.request_processor],
+        )
+        env = aiohttp_jinja2.get_env(app)
+        env.globals.update(area_names=AREA_NAMES, areas=AREAS, weekday_names=WEEKDAY_NAMES,
+                           status_names=STATUS_NAMES)
+        env.filters["percent"] = lambda v: "–" if v is None else f"{v * 100:.0f} %"
+        routes = [
+            web.get("/dashboard/login", self.login_page),
+            web.post("/dashboard/login", self.login),
+            web.post("/dashboard/logout", self.logout),
+            web.get("/dashboard", self.home),
+            web.get("/dashboard/", self.home),
+            web.post("/dashboard/cohorts", self.create_cohort),
+            web.get(r"/dashboard/cohorts/{cohort_id:\d+}", self.cohort_page),
+            web.get(r"/dashboard/cohorts/{cohort_id:\d+}/qr.svg", self.cohort_qr),
+            web.post(r"/dashboard/cohorts/{cohort_id:\d+}/campaigns", self.create_campaign),
+            web.post(r"/dashboard/cohorts/{cohort_id:\d+}/announcements", self.create_announcement),
+            web.get(r"/dashboard/campaigns/{campaign_id:\d+}", self.campaign_page),
+            web.post(r"/dashboard/campaigns/{campaign_id:\d+}/status", self.campaign_status),
+            web.get(r"/dashboard/campaigns/{campaign_id:\d+}/retention.png", self.retention_chart),
+            web.get(r"/dashboard/campaigns/{campaign_id:\d+}/export/{table:[a-z]+}.csv", self.export_csv),
+            web.post("/dashboard/telegram-link", self.telegram_link),
+        ]
+        app.add_routes(routes)
+
+    # -- sessions and CSRF --------------------------------------------------------------------------
+
+    @staticmethod
+    def _secure(request: web.Request) -> bool:
+        return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+
+    def _set_cookie(self, request: web.Request, response: web.StreamResponse, name: str, value: str,
+                    max_age: int) -> None:
+        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="Strict",
+                            secure=self._secure(request), path="/dashboard")
+
+    def current(self, request: web.Request) -> dict | None:
+        token = request.cookies.get(SESSION_COOKIE)
+        if not token or len(token) > 100:
+            return None
+        return self.storage.session(_token_hash(token), self.clock())
+
+    def require(self, request: web.Request) -> dict:
+        session = self.current(request)
+        if session is None:
+            raise web.HTTPSeeOther("/dashboard/login")
+        return session
+
+    async def form(self, request: web.Request, session: dict | None) -> dict[str, str]:
+        """The posted form, after the size and CSRF checks."""
+        if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM_BYTES, actual_size=request.content_length)
+        try:
+            data = await request.post()
+        except ValueError:
+            raise web.HTTPBadRequest(text="Formularen kunne ikke læses.") from None
+        form = {k: v for k, v in data.items() if isinstance(v, str)}
+        expected = session["csrf_token"] if session else request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        given = form.get("csrf", "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            log.warning("dashboard form without a valid CSRF token refused (%s)", request.path)
+            raise web.HTTPForbidden(
+                text="Formularen er udløbet eller ugyldig. Gå tilbage, genindlæs siden og prøv igen.")
+        return form
+
+    # -- login ----------------------------------------------------------------------------------------
+
+    async def login_page(self, request: web.Request, error: str = "", status: int = 200) -> web.Response:
+        csrf = secrets.token_urlsafe(24)
+        response = aiohttp_jinja2.render_template("login.html", request, {"csrf": csrf, "error": error},
+                                                  status=status)
+        self._set_cookie(request, response, LOGIN_CSRF_COOKIE, csrf, 3600)
+        return response
+
+    async def login(self, request: web.Request) -> web.Response:
+        form = await self.form(request, None)
+        name = form.get("name", "").strip()[:100]
+        password = form.get("password", "")[:200]
+        now = self.clock()
+        keys = [f"name:{name.lower()}", f"ip:{request.remote}"]
+        if any(self.storage.login_failures_since(k, now - FAILURE_WINDOW) >= MAX_FAILURES * (1 if k[0] == "n" else 4)
+               for k in keys):
+            log.warning("dashboard login throttled for a name or address")
+            return await self.login_page(request, "For mange forkerte forsøg. Vent et kvarter, og prøv igen.", 429)
+        consultant = self.storage.consultant_by_name(name)
+        valid = campaign_rules.verify_password(consultant["password_hash"] if consultant else DUMMY_HASH, password)
+        if consultant is None or not valid:
+            for key in keys:
+                self.storage.record_login_failure(key, now)
+            log.info("dashboard login failed")
+            return await self.login_page(request, "Forkert navn eller adgangskode.", 401)
+        self.storage.clear_login_failures(keys[0])
+        token = secrets.token_urlsafe(32)
+        self.storage.create_session(_token_hash(token), consultant["id"], secrets.token_urlsafe(24), now,
+                                    now + SESSION_LIFETIME)
+        response = web.HTTPSeeOther("/dashboard/")
+        self._set_cookie(request, response, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
+        response.del_cookie(LOGIN_CSRF_COOKIE, path="/dashboard")
+        raise response
+
+    async def logout(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        await self.form(request, session)
+        self.storage.delete_session(_token_hash(request.cookies[SESSION_COOKIE]))
+        response = web.HTTPSeeOther("/dashboard/login")
+        response.del_cookie(SESSION_COOKIE, path="/dashboard")
+        raise response
+
+    # -- pages ------------------------------------------------------------------------------------------
+
+    def render(self, name: str, request: web.Request, session: dict, **context: object) -> web.Response:
+        response = aiohttp_jinja2.render_template(name, request, {"session": session, **context})
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def home(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        consultant = self.storage.consultant_by_name(session["name"])
+        return self.render("home.html", request, session,
+                           cohorts=self.storage.cohorts_of(session["consultant_id"]),
+                           campaigns=self.storage.campaigns_of_consultant(session["consultant_id"]),
+                           link_code=consultant["link_code"], linked=consultant["telegram_user_id"] is not None,
+                           bot_username=self.bot_username())
+
+    async def create_cohort(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        form = await self.form(request, session)
+        name = " ".join(form.get("name", "").split())[:120]
+        if not name:
+            raise web.HTTPBadRequest(text="Holdet skal have et navn.")
+        expires = _parse_date(form.get("expires", ""))
+        cohort_id = self.storage.create_cohort(
+            session["consultant_id"], name, campaign_rules.new_code(), self.clock(),
+            datetime.combine(expires, time(23, 59), tzinfo=self.campaigns.timezone) if expires else None)
+        raise web.HTTPSeeOther(f"/dashboard/cohorts/{cohort_id}")
+
+    def _cohort(self, request: web.Request, session: dict) -> dict:
+        cohort = self.storage.cohort(int(request.match_info["cohort_id"]), session["consultant_id"])
+        if cohort is None:
+            raise web.HTTPNotFound(text="Det hold findes ikke.")
+        return cohort
+
+    async def cohort_page(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        cohort = self._cohort(request, session)
+        link = campaign_rules.invitation_link(self.bot_username(), cohort["code"])
+        today = self.clock().astimezone(self.campaigns.timezone).date()
+        return self.render("cohort.html", request, session, cohort=cohort, link=link,
+                           members=self.storage.cohort_members(cohort["id"]),
+                           campaigns=self.storage.campaigns_of_cohort(cohort["id"]),
+                           announcements=self.storage.announcements_of_cohort(cohort["id"]),
+                           today=today.isoformat(), in_four_weeks=(today + timedelta(days=28)).isoformat(),
+                           questions=self.campaigns.bank)
+
+    async def cohort_qr(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        cohort = self._cohort(request, session)
+        svg = campaign_rules.qr_svg(campaign_rules.invitation_link(self.bot_username(), cohort["code"]))
+        return web.Response(text=svg, content_type="image/svg+xml")
+
+    async def create_campaign(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        cohort = self._cohort(request, session)
+        form = await self.form(request, session)
+        data = await request.post()
+        name = " ".join(form.get("name", "").split())[:120]
+        start, end = _parse_date(form.get("start_date", "")), _parse_date(form.get("end_date", ""))
+        push_time = form.get("push_time", "")
+        areas = [a for a in data.getall("areas", []) if a in AREAS]
+        picked = [q.strip() for q in re.split(r"[\s,]+", form.get("question_ids", "")) if q.strip()]
+        weekdays = sorted({int(d) for d in data.getall("weekdays", []) if isinstance(d, str) and d in "0123456"})
+        problems = []
+        if not name:
+            problems.append("Kampagnen skal have et navn.")
+        if start is None or end is None or end < start:
+            problems.append("Vælg en startdato og en slutdato efter den.")
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", push_time) or not "07:00" <= push_time <= "20:30":
+            problems.append("Tidspunktet skal være mellem 07:00 og 20:30.")
+        if not weekdays:
+            problems.append("Vælg mindst én ugedag.")
+        unknown = [q for q in picked if q not in self.campaigns.questions]
+        if unknown:
+            problems.append("Ukendte spørgsmål: " + ", ".join(unknown[:10]))
+        per_push = int(form.get("per_push", "3")) if form.get("per_push", "").isdigit() else 0
+        if not 1 <= per_push <= 10:
+            problems.append("Antal spørgsmål pr. gang skal være mellem 1 og 10.")
+        if problems:
+            raise web.HTTPBadRequest(text="\n".join(problems))
+        now = self.clock()
+        campaign_id = self.storage.create_campaign(
+            cohort["id"], now, name=name, areas=",".join(areas), question_ids=",".join(picked),
+            start_date=start.isoformat(), end_date=end.isoformat(), weekdays=",".join(map(str, weekdays)),
+            push_time=push_time, per_push=per_push, intro=form.get("intro", "").strip()[:1000])
+        intro = form.get("intro", "").strip()[:1000]
+        if intro:
+            send_at = datetime.combine(start, time.fromisoformat(push_time), tzinfo=self.campaigns.timezone)
+            self.storage.create_announcement(cohort["id"], intro, max(send_at, now), now, campaign_id)
+        raise web.HTTPSeeOther(f"/dashboard/campaigns/{campaign_id}")
+
+    async def create_announcement(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        cohort = self._cohort(request, session)
+        form = await self.form(request, session)
+        text = form.get("text", "").strip()
+        if not text or len(text) > 1000:
+            raise web.HTTPBadRequest(text="Beskeden skal have 1 til 1000 tegn.")
+        now = self.clock()
+        send_at = now
+        if form.get("send_at"):
+            try:
+                send_at = datetime.fromisoformat(form["send_at"]).replace(tzinfo=self.campaigns.timezone)
+            except ValueError:
+                raise web.HTTPBadRequest(text="Tidspunktet kunne ikke læses.") from None
+        self.storage.create_announcement(cohort["id"], text, max(send_at, now), now)
+        raise web.HTTPSeeOther(f"/dashboard/cohorts/{cohort['id']}")
+
+    def _campaign(self, request: web.Request, session: dict) -> dict:
+        campaign = self.storage.campaign(int(request.match_info["campaign_id"]), session["consultant_id"])
+        if campaign is None:
+            raise web.HTTPNotFound(text="Den kampagne findes ikke.")
+        return campaign
+
+    async def campaign_page(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        campaign = self._campaign(request, session)
+        results = self.campaigns.results(campaign, self.clock())
+        return self.render("campaign.html", request, session, campaign=campaign, results=results,
+                           tables=CSV_TABLES)
+
+    async def campaign_status(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        campaign = self._campaign(request, session)
+        form = await self.form(request, session)
+        status = form.get("status")
+        if status not in campaign_rules.STATUSES or campaign["status"] == "ended":
+            raise web.HTTPBadRequest(text="Den ændring er ikke mulig.")
+        self.storage.set_campaign_status(campaign["id"], status)
+        raise web.HTTPSeeOther(f"/dashboard/campaigns/{campaign['id']}")
+
+    async def retention_chart(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        campaign = self._campaign(request, session)
+        from bot.charts import retention_chart
+
+        results = self.campaigns.results(campaign, self.clock())
+        today = self.clock().astimezone(self.campaigns.timezone).date().isoformat()
+        series = [r for r in results.retention_series if r["day"] != today]
+        series += [{"day": today, "area": a, "retention": r} for a, r in results.retention_now.items()]
+        return web.Response(body=retention_chart(series), content_type="image/png")
+
+    async def export_csv(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        campaign = self._campaign(request, session)
+        table = request.match_info["table"]
+        if table not in CSV_TABLES:
+            raise web.HTTPNotFound()
+        results = self.campaigns.results(campaign, self.clock())
+        header, rows = _csv_rows(table, results)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";")
+        writer.writerow(header)
+        writer.writerows([[_csv_safe(v) for v in row] for row in rows])
+        filename = f"kampagne-{campaign['id']}-{table}.csv"
+        return web.Response(body=("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv",
+                            charset="utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    async def telegram_link(self, request: web.Request) -> web.Response:
+        session = self.require(request)
+        await self.form(request, session)
+        self.storage.set_link_code(session["consultant_id"], secrets.token_urlsafe(16))
+        raise web.HTTPSeeOther("/dashboard/")
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _parse_date(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _csv_safe(value: object) -> object:
+    """Stop spreadsheet formulas in exported text (CSV injection)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _csv_rows(table: str, results: campaign_rules.CampaignResults) -> tuple[list[str], list[list[object]]]:
+    if table == "areas":
+        return (["område", "svar", "andel rigtige"],
+                [[AREA_NAMES[a], n, round(acc, 3)] for a, (n, acc) in results.accuracy_by_area.items()])
+    if table == "questions":
+        return (["spørgsmål-id", "område", "spørgsmål", "svar", "andel rigtige", "hyppigste forkerte svar", "antal"],
+                [[q.question.id, AREA_NAMES[q.question.area], q.question.text, q.answers, round(q.accuracy, 3),
+                  q.common_wrong or "", q.common_wrong_count] for q in results.questions])
+    if table == "learners":
+        return (["deltager", "svar", "andel rigtige", "senest aktiv", "har blokeret botten"],
+                [[r["name"], r["answers"], round(r["accuracy"], 3) if r["accuracy"] is not None else "",
+                  r["last_active"], "ja" if r["blocked"] else "nej"] for r in results.learners])
+    if table == "unanswered":
+        return (["tidspunkt", "spørgsmål"], [[r["asked_at"], r["question"]] for r in results.unanswered])
+    return (["dag", "område", "forventet husket", "deltagere"],
+            [[r["day"], AREA_NAMES.get(r["area"], r["area"]), round(r["retention"], 3), r["learners"]]
+             for r in results.retention_series])
+

@@ -1,0 +1,151 @@
+"""Campaigns through the emulator: enrolment by deep link, a campaign push at its time, answers and
+results, a learner who blocked the bot, and Telegram's 429."""
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.campaigns import Campaigns
+from bot.storage import Storage
+from knowledge.articles import load_articles
+from quizzes.bank import load_bank
+from tests.conftest import start_bot
+from tests.support import BotProcess, ChatUser, EmulatorThread, buttons
+from tests.test_e2e_quiz import answer_poll, midday_zone, wait_for_poll
+
+ZONE = midday_zone()
+
+
+@pytest.fixture(scope="module")
+def campaign_emulator() -> Iterator[EmulatorThread]:
+    server = EmulatorThread().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def campaign_bot(campaign_emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory,
+                 embedded_database) -> Iterator[BotProcess]:
+    process = start_bot(campaign_emulator, tmp_path_factory.mktemp("campaigns"), embedded_database,
+                        BOT_TIMEZONE=ZONE, BOT_TICK_SECONDS="1")
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def setup(campaign_bot: BotProcess) -> dict:
+    """A consultant with a cohort and a campaign on digital questions, every day, due a minute ago."""
+    storage = Storage(campaign_bot.db_path)
+    now = datetime.now(UTC)
+    local = now.astimezone(ZoneInfo(ZONE))
+    consultant = storage.add_consultant("Konsulent", "x", now)
+    cohort = storage.create_cohort(consultant, "Kolding – Byggesag", "kolding-byg-2027", now)
+    campaign = storage.create_campaign(
+        cohort, now, name="Digital sikkerhed", areas="digital", question_ids="",
+        start_date=(local.date() - timedelta(days=1)).isoformat(),
+        end_date=(local.date() + timedelta(days=30)).isoformat(), weekdays="0,1,2,3,4,5,6",
+        push_time=(local - timedelta(minutes=1)).strftime("%H:%M"), per_push=2, intro="Velkommen til forløbet!")
+    storage.close()
+    return {"cohort": cohort, "campaign": campaign}
+
+
+def learner_row(bot: BotProcess, user_id: int) -> tuple:
+    with sqlite3.connect(bot.db_path) as connection:
+        return connection.execute("SELECT weekdays, blocked_at FROM learners WHERE user_id = ?", (user_id,)).fetchone()
+
+
+def test_enrol_by_deep_link_and_unknown_code(campaign_bot: BotProcess, campaign_emulator: EmulatorThread,
+                                             setup: dict) -> None:
+    user = ChatUser(campaign_emulator.url, 5001)
+    user.send("/start kolding-byg-2027")
+    user.wait_for_text("Du er nu med i")
+    user.wait_for_text("Velkommen til forløbet!")
+    stranger = ChatUser(campaign_emulator.url, 5002)
+    stranger.send("/start findes-ikke-123")
+    stranger.wait_for_text("Den invitation kender jeg ikke")
+    assert "Du er ikke længere med i" in user.ask("/forlad")["text"]
+    user.send("/start kolding-byg-2027")
+    user.wait_for_text("Du er nu med i")
+
+
+def test_campaign_questions_come_first_and_count_in_results(
+    campaign_bot: BotProcess, campaign_emulator: EmulatorThread, setup: dict
+) -> None:
+    user = ChatUser(campaign_emulator.url, 5003)
+    user.send("/start kolding-byg-2027")
+    user.wait_for_text("Du er nu med i")
+    user.send("/quiz")
+    for position in range(3):
+        poll = wait_for_poll(user)
+        feedback = answer_poll(user, poll, correct=position != 1)
+        if position < 2:
+            user.press(feedback, "▶ Næste")
+    with sqlite3.connect(campaign_bot.db_path) as connection:
+        rows = connection.execute("SELECT question_id, campaign_id FROM answers WHERE user_id = ? ORDER BY id",
+                                  (5003,)).fetchall()
+    assert [r[0].startswith("dig-") for r in rows[:2]] == [True, True]
+    assert [r[1] for r in rows[:2]] == [setup["campaign"]] * 2
+
+    storage = Storage(campaign_bot.db_path)
+    articles, _ = load_articles()
+    bank, _ = load_bank(article_ids=[a.id for a in articles])
+    results = Campaigns(storage, bank, ZoneInfo(ZONE)).results(storage.campaign(setup["campaign"]),
+                                                                datetime.now(UTC))
+    storage.close()
+    assert results.answers >= 2 and results.enrolled >= 1 and results.active_7_days >= 1
+    assert results.questions[0].accuracy <= results.questions[-1].accuracy  # hardest first
+    assert all(learner["name"].startswith("Deltager") for learner in results.learners)
+
+
+def test_campaign_push_at_its_time_for_a_learner_without_own_days(
+    campaign_bot: BotProcess, campaign_emulator: EmulatorThread, setup: dict
+) -> None:
+    user = ChatUser(campaign_emulator.url, 5004)
+    user.send("/start kolding-byg-2027")
+    user.wait_for_text("Du er nu med i")
+    # The learner may have got their own daily push already; choosing no days leaves the campaign's.
+    with sqlite3.connect(campaign_bot.db_path) as connection:
+        connection.execute("DELETE FROM pushes WHERE user_id = 5004")
+        connection.execute("UPDATE learners SET weekdays = '' WHERE user_id = 5004")
+    push = user.wait_for(lambda m: (m.get("text") or "").startswith("☀️ 2 spørgsmål klar"), timeout=30)
+    assert buttons(push) == ["▶ Start"]
+
+
+def test_a_blocked_learner_is_marked_and_not_sent_to(
+    campaign_bot: BotProcess, campaign_emulator: EmulatorThread, setup: dict
+) -> None:
+    user = ChatUser(campaign_emulator.url, 5005)
+    user.send("/start kolding-byg-2027")
+    user.wait_for_text("Du er nu med i")
+    with sqlite3.connect(campaign_bot.db_path) as connection:
+        connection.execute("DELETE FROM pushes WHERE user_id = 5005")
+        connection.execute("UPDATE learners SET push_time = '00:00', weekdays = '0,1,2,3,4,5,6' WHERE user_id = 5005")
+    user.http.post("/emulator/block", json={"user_id": 5005, "blocked": True}).raise_for_status()
+    deadline = time.monotonic() + 30
+    while learner_row(campaign_bot, 5005)[1] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert learner_row(campaign_bot, 5005)[1] is not None
+    with sqlite3.connect(campaign_bot.db_path) as connection:
+        statuses = connection.execute("SELECT status FROM outbox WHERE user_id = 5005").fetchall()
+    assert statuses and all(s[0] == "blocked" for s in statuses)
+    assert "blocked" in campaign_bot.log()
+
+
+def test_a_429_from_telegram_is_waited_out(
+    campaign_bot: BotProcess, campaign_emulator: EmulatorThread, setup: dict
+) -> None:
+    user = ChatUser(campaign_emulator.url, 5006)
+    user.send("/start kolding-byg-2027")
+    user.wait_for_text("Du er nu med i")
+    storage = Storage(campaign_bot.db_path)
+    campaign_emulator.add_fault("sendMessage", 429, count=1, retry_after=2)
+    storage.create_announcement(setup["cohort"], "Husk mødet på torsdag.", datetime.now(UTC), datetime.now(UTC))
+    storage.close()
+    started = time.monotonic()
+    user.wait_for_text("Husk mødet på torsdag.", timeout=30)
+    assert time.monotonic() - started >= 1.5
+    assert "asks us to wait" in campaign_bot.log()
