@@ -3,6 +3,7 @@ announcements and results. Plain Python over the storage; knows nothing of Teleg
 
 from __future__ import annotations
 
+import io
 import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -43,7 +44,10 @@ def invitation_link(bot_username: str, code: str) -> str:
 
 
 def qr_svg(link: str) -> str:
-    return segno.make(link, error="m").svg_inline(scale=5, border=2)
+    """A standalone SVG document of the link's QR code."""
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="svg", scale=5, border=2)
+    return buffer.getvalue().decode("utf-8")
 
 
 @dataclass(frozen=True)
