@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -96,7 +97,7 @@ def test_a_whole_campaign_from_the_dashboard(dashboard_bot: str, browser) -> Non
 
     with page.expect_download() as download:
         page.click("text=questions.csv")
-    content = open(download.value.path(), encoding="utf-8-sig").read()
+    content = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert content.splitlines()[0].startswith("spørgsmål-id;område;spørgsmål")
     assert len(content.splitlines()) == 3
 
