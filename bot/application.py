@@ -21,10 +21,12 @@ from telegram.ext import (
     PollAnswerHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import handlers, quiz_handlers, texts
 from bot.campaigns import Campaigns
 from bot.config import Settings
+from bot.inbox import ReplyTrackingBot
 from bot.knowledge_service import KnowledgeService
 from bot.learning import Learning
 from bot.services import SERVICES_KEY, Services
@@ -46,19 +48,17 @@ def build_application(
 ) -> Application:
     """The bot, pointed at `base_url` (or TELEGRAM_API_URL), with all handlers registered."""
     token = settings.telegram_bot_token or LOCAL_MODE_TOKEN
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url or settings.telegram_api_url)
-        .base_file_url((base_url or settings.telegram_api_url).replace("/bot", "/file/bot"))
-        .updater(None)
-        .defaults(Defaults(parse_mode=None, link_preview_options=LinkPreviewOptions(is_disabled=True)))
-        # Replies are answers to the user's own message; Telegram's 429 is retried here.
-        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=3))
-        .connection_pool_size(64)
-        .pool_timeout(10.0)
-        .build()
+    api_url = base_url or settings.telegram_api_url
+    bot = ReplyTrackingBot(
+        token, base_url=api_url, base_file_url=api_url.replace("/bot", "/file/bot"),
+        request=HTTPXRequest(connection_pool_size=64, pool_timeout=10.0),
+        get_updates_request=HTTPXRequest(),
+        defaults=Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)),
+        # Replies answer the user's own message; Telegram's 429 is waited out and retried here.
+        rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=3),
+        reply_marker=storage.mark_replied,
     )
+    application = ApplicationBuilder().bot(bot).updater(None).build()
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings, storage=storage, knowledge=knowledge, learning=learning, campaigns=campaigns,
         clock=clock

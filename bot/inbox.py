@@ -15,16 +15,66 @@ import json
 import logging
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ExtBot
 
 from bot.storage import InboxRow, Storage, utc_now
 
 log = logging.getLogger(__name__)
 
+# The update a handler is working on (set per task by the dispatcher), so outgoing replies can be
+# noted against it.
+CURRENT_UPDATE: ContextVar[int | None] = ContextVar("current_update", default=None)
+REPLY_METHODS = frozenset({"sendMessage", "sendPoll", "sendPhoto", "sendDocument", "editMessageText",
+                           "editMessageReplyMarkup"})
+
+
+class ReplyTrackingBot(ExtBot):
+    """The bot, noting in the inbox the moment an update's reply has reached Telegram.
+
+    Telegram has no idempotency key: if the bot dies after replying but before the update is
+    marked done, a restart would answer twice. The note, written right after Telegram confirms the
+    reply, narrows that window to microseconds: a replayed update that was already answered is
+    finished without being handled again (its database effects were committed before the reply).
+    """
+
+    def __init__(self, *args: object, reply_marker: Callable[[int], None] | None = None, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self._reply_marker = reply_marker
+
+    async def _do_post(self, endpoint: str, data: dict, **kwargs: object) -> object:
+        result = await self._post_with_retries(endpoint, data, **kwargs)
+        update_id = CURRENT_UPDATE.get()
+        if update_id is not None and endpoint in REPLY_METHODS and self._reply_marker is not None:
+            self._reply_marker(update_id)
+        return result
+
+
+    async def _post_with_retries(self, endpoint: str, data: dict, **kwargs: object) -> object:
+        """Retry a call that failed in transit or on Telegram's side (5xx, timeouts) with backoff,
+        logging one line per failure; Telegram's refusals (4xx) are not retried. getUpdates has its
+        own backoff in poll_forever."""
+        for attempt in range(len(RETRY_DELAYS) + 1):
+            try:
+                return await super()._do_post(endpoint, data, **kwargs)
+            except (BadRequest, Forbidden, InvalidToken, RetryAfter):
+                raise
+            except NetworkError as error:
+                if endpoint == "getUpdates" or attempt == len(RETRY_DELAYS):
+                    raise
+                delay = RETRY_DELAYS[attempt]
+                log.warning("Telegram call %s failed (%s); retry %d in %.1f s", endpoint, error or type(error).__name__,
+                            attempt + 1, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+RETRY_DELAYS = (0.5, 1.0, 2.0)
 MAX_ATTEMPTS = 3  # an update that crashed the bot this often is set aside, not retried forever
 POLL_TIMEOUT = 25
 
@@ -73,12 +123,17 @@ class Dispatcher:
         lock = self._chat_locks[chat]
         try:
             async with lock, self._slots:
-                attempts = self.storage.note_attempt(update_id)
+                attempts, replied = self.storage.note_attempt(update_id)
+                if replied:
+                    log.info("update %s was answered before the last stop; not handled again", update_id)
+                    self.storage.finish_update(update_id, utc_now())
+                    return
                 if attempts > MAX_ATTEMPTS:
                     log.error("update %s failed %s times; set aside", update_id, attempts - 1)
                     self.storage.finish_update(update_id, utc_now(), status="failed")
                     return
                 update = Update.de_json(body, self.application.bot)
+                CURRENT_UPDATE.set(update_id)
                 await self.application.process_update(update)
                 self.storage.finish_update(update_id, utc_now())
         except Exception:

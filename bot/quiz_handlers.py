@@ -105,9 +105,12 @@ async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if delivery is None or answer.user is None or delivery["user_id"] != answer.user.id or not answer.option_ids:
         log.info("poll answer for an unknown or foreign poll ignored")
         return
-    outcome = svc.learning.answer(delivery, answer.option_ids[0], svc.clock())
-    if outcome is None or not outcome.recorded:
-        return  # already answered: a replayed update changes nothing and says nothing twice
+    with svc.storage.update_effects(update.update_id) as first_time:
+        outcome = svc.learning.answer(delivery, answer.option_ids[0], svc.clock())
+    if outcome is None or (first_time and not outcome.recorded):
+        return  # a second tap on an answered poll: nothing changes and nothing is said
+    # (Not first_time: this very update recorded the answer before a restart; its feedback may
+    # not have gone out, so it is sent now. The answer itself is not recorded again.)
     learner = svc.storage.learner(answer.user.id)
     shown_correct = outcome.question.options[outcome.question.correct]
     reply = quiz_texts.feedback(outcome, shown_correct)

@@ -239,6 +239,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (campaign_id, day, area)
     );
     """,
+    # 6: the inbox notes when an update's reply reached Telegram (see bot/inbox.py).
+    """
+    ALTER TABLE inbox ADD COLUMN replied INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -971,16 +975,20 @@ class Storage:
         ).fetchone()
         return InboxRow(row[0], row[1], bool(row[2])) if row else None
 
-    def note_attempt(self, update_id: int) -> int:
-        """Count a handling attempt; returns how many there have been."""
+    def note_attempt(self, update_id: int) -> tuple[int, bool]:
+        """Count a handling attempt: (how many there have been, whether it was answered already)."""
         with self.transaction():
             self.conn.execute(
                 "UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,)
             )
             row = self.conn.execute(
-                "SELECT attempts FROM inbox WHERE update_id = ?", (update_id,)
+                "SELECT attempts, replied FROM inbox WHERE update_id = ?", (update_id,)
             ).fetchone()
-        return row[0] if row else 0
+        return (row[0], bool(row[1])) if row else (0, False)
+
+    def mark_replied(self, update_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE inbox SET replied = 1 WHERE update_id = ? AND replied = 0", (update_id,))
 
     @contextmanager
     def update_effects(self, update_id: int | None) -> Iterator[bool]:
