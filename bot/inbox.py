@@ -160,8 +160,9 @@ class Dispatcher:
 
 async def poll_forever(application: Application, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
     """Long-poll Telegram and feed the inbox until `stop` is set."""
-    last = dispatcher.storage.last_update_id()
-    offset = last + 1 if last is not None else None
+    # Telegram remembers what was confirmed, so the first call asks for everything unconfirmed.
+    # (Our own last id is no guide: after a week without updates Telegram's ids start afresh.)
+    offset = None
     backoff = 1.0
     while not stop.is_set():
         try:

@@ -39,6 +39,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 async def serve(
@@ -58,6 +59,8 @@ async def serve(
         # The emulator must never face a network: local mode binds to loopback only.
         host = "127.0.0.1"
         emulator = BotApiEmulator()
+        # A new emulator per run: its update ids continue after the stored ones, as Telegram's would.
+        emulator.state.next_update_id = (storage.last_update_id() or 0) + 1
         emulator.add_routes(web_app)
         webserver.add_local_chat_routes(web_app)
         base_url = f"http://127.0.0.1:{settings.http_port}/bot"

@@ -179,9 +179,9 @@ class ChatUser:
         return self.wait_for(lambda m: fragment in (m.get("text") or m.get("caption") or ""), timeout)
 
     def ask(self, text: str, timeout: float = 20.0) -> dict:
-        """Send a message and return the bot's next message."""
-        self.send(text)
-        return self.wait_for(lambda m: True, timeout)
+        """Send a message and return the bot's next new message after it."""
+        sent = self.send(text)
+        return self.wait_for(lambda m: m["message_id"] > sent["message_id"], timeout)
 
     def press(self, message: dict, button_text: str) -> None:
         for row in message.get("reply_markup", {}).get("inline_keyboard", []):
