@@ -239,9 +239,11 @@ async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
                                            quiz_texts.push_message(campaign["per_push"]))
     created += svc.storage.queue_due_announcements(now, quiz_texts.announcement_message)
     today = svc.learning.local_day(now)
-    if context.bot_data.get("retention_day") != today:
+    if context.bot_data.get("daily_day") != today:
         svc.campaigns.snapshot_retention(now)
-        context.bot_data["retention_day"] = today
+        removed = svc.storage.purge_old_data(now)
+        log.info("daily housekeeping: %s", ", ".join(f"{k} {v}" for k, v in removed.items()))
+        context.bot_data["daily_day"] = today
     if created and svc.outbox is not None:
         log.info("%d daily pushes and reminders queued", created)
         svc.outbox.wake.set()

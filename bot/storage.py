@@ -245,6 +245,7 @@ MIGRATIONS: list[str] = [
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+QUESTION_TEXT_KEPT = timedelta(days=365)  # then a question's text and its asker are removed
 
 
 @dataclass(frozen=True)
@@ -1029,6 +1030,22 @@ class Storage:
                 (to_text(now - keep),),
             )
         return cursor.rowcount
+
+    def purge_old_data(self, now: datetime) -> dict[str, int]:
+        """The retention rules of the README: what is not needed any longer goes."""
+        removed = {"inbox": self.purge_inbox(now)}
+        with self.transaction():
+            removed["question_texts"] = self.conn.execute(
+                "UPDATE question_log SET question = '', user_id = NULL WHERE asked_at < ? AND question != ''",
+                (to_text(now - QUESTION_TEXT_KEPT),)).rowcount
+            removed["outbox"] = self.conn.execute(
+                "DELETE FROM outbox WHERE status != 'pending' AND created_at < ?",
+                (to_text(now - timedelta(days=30)),)).rowcount
+            removed["sessions"] = self.conn.execute(
+                "DELETE FROM sessions WHERE expires_at < ?", (to_text(now),)).rowcount
+            removed["login_failures"] = self.conn.execute(
+                "DELETE FROM login_failures WHERE failed_at < ?", (to_text(now - timedelta(days=1)),)).rowcount
+        return removed
 
     def inbox_counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT status, COUNT(*) FROM inbox GROUP BY status"))

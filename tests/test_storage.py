@@ -111,3 +111,19 @@ def test_backup_is_a_working_copy(storage: Storage, tmp_path: Path) -> None:
     copy = Storage(target)
     assert copy.learner(3) is not None
     assert copy.integrity_check() == "ok"
+
+
+def test_old_data_is_purged_by_the_retention_rules(storage: Storage) -> None:
+    from datetime import timedelta
+
+    storage.touch_learner(4, 4, NOW)
+    storage.store_updates([(1, {"update_id": 1, "message": {"text": "hemmeligt"}})], NOW - timedelta(days=10))
+    storage.finish_update(1, NOW - timedelta(days=10))
+    storage.log_question(update_id=None, user_id=4, now=NOW - timedelta(days=400), question="gammelt spørgsmål",
+                         article_id="a", score=0.5, abstained=False)
+    storage.log_question(update_id=None, user_id=4, now=NOW, question="nyt spørgsmål", article_id="a", score=0.5,
+                         abstained=False)
+    removed = storage.purge_old_data(NOW)
+    assert removed["inbox"] == 1 and removed["question_texts"] == 1
+    texts = [row[0] for row in storage.conn.execute("SELECT question FROM question_log ORDER BY id")]
+    assert texts == ["", "nyt spørgsmål"]
