@@ -33,10 +33,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as run_bot.py does; see th
 
 import argparse
 import asyncio
+import contextlib
 import math
 import random
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -349,7 +351,7 @@ class BotRun:
         args = self.args
         print("making the embedding-cache template database ...", flush=True)
         template = await asyncio.to_thread(embedding_template, self.directory)
-        db_path = self.directory / "bot.sqlite3"
+        self.db_path = db_path = self.directory / "bot.sqlite3"
         shutil.copy(template, db_path)
         self.server = await EmulatorServer().start()
         self.bot = BotProcess(bot_env(f"{self.server.url}/bot", db_path, BOT_TIMEZONE=quiet_zone()),
@@ -368,6 +370,7 @@ class BotRun:
             print(f"offered load: {args.rate:g} updates/s for {args.seconds:g} s, {args.learners} learners",
                   flush=True)
             await self.phase("offered", self.load.offered(args.rate, args.seconds))
+            await self.settle()
             if not args.skip_saturation:
                 print(f"saturation: {args.saturation_users} learners back to back for "
                       f"{args.saturation_seconds:g} s", flush=True)
@@ -375,6 +378,7 @@ class BotRun:
                                                                             args.saturation_seconds), True)
                 saturation = figures["throughput"]
             if args.soak:
+                await self.settle()
                 await self.soak()
             in_play = sum(not learner.retired for learner in self.load.learners.values())
             self.notes.append(f"bot RSS at the end {vm_rss_mb(pid):.0f} MB, peak (VmHWM) "
@@ -388,6 +392,18 @@ class BotRun:
             await self.load.close()
             await self.server.stop()
         return saturation
+
+    async def settle(self, timeout: float = 120.0) -> None:
+        """Wait until the bot has handled every update it was sent, so that one phase's backlog does
+        not count in the next."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.closing(sqlite3.connect(self.db_path, timeout=5)) as connection:
+                pending = connection.execute("SELECT COUNT(*) FROM inbox WHERE status = 'pending'").fetchone()[0]
+            if pending == 0 and not self.server.emulator.state.updates:
+                return
+            await asyncio.sleep(0.5)
+        print(f"  the bot still has {pending} updates in hand after {timeout:.0f} s", flush=True)
 
     async def phase(self, name: str, work, window_only: bool = False) -> dict:
         refused_before, unsolicited_before = Counter(self.server.emulator.refused), self.load.unsolicited
@@ -404,7 +420,7 @@ class BotRun:
     async def soak(self) -> None:
         args, pid = self.args, self.bot.process.pid
         print(f"soak: {args.soak_rate:g} updates/s for {args.soak:g} min; RSS every 30 s", flush=True)
-        marks: list[float] = []
+        marks = [vm_rss_mb(pid)]  # at the start, every 30 s, and at the end
         started = time.monotonic()
 
         async def report() -> None:
@@ -422,10 +438,12 @@ class BotRun:
             await self.phase("soak", self.load.offered(args.soak_rate, args.soak * 60))
         finally:
             reporter.cancel()
+        marks.append(vm_rss_mb(pid))
         third = max(1, len(marks) // 3)
-        growth = sum(marks[-third:]) / third - sum(marks[:third]) / third if marks else 0.0
-        flat = abs(growth) <= max(10.0, 0.05 * marks[0]) if marks else True
-        self.notes.append(f"soak RSS every 30 s (MB): {' '.join(f'{m:.0f}' for m in marks)}")
+        growth = sum(marks[-third:]) / third - sum(marks[:third]) / third
+        flat = abs(growth) <= max(10.0, 0.05 * marks[0])
+        self.notes.append("soak RSS at the start, every 30 s and at the end (MB): "
+                          + " ".join(f"{m:.0f}" for m in marks))
         self.notes.append(f"soak memory, last third vs first third: {growth:+.1f} MB: "
                           f"{'flat' if flat else 'GROWING'}")
 

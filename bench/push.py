@@ -306,8 +306,9 @@ def run_kill(learners: int, template: Path, directory: Path, kill_after: float) 
 
 def report(learners: int, limited: dict | None, unlimited: dict | None, kill: dict | None) -> None:
     print(f"\n=== push benchmark: {learners} learners, one announcement ===")
-    print(f"{'mode':<11} {'received':>8} {'distinct':>8} {'seconds':>8} {'avg/s':>7} {'max 1s':>7} "
-          f"{'max 1s*':>7}  notes")
+    if limited or unlimited:
+        print(f"{'mode':<11} {'received':>8} {'distinct':>8} {'seconds':>8} {'avg/s':>7} {'max 1s':>7} "
+              f"{'max 1s*':>7}  notes")
     if limited:
         ok = abs(limited["deviation"]) <= 0.05
         print(f"{'limited':<11} {limited['messages']:>8} {limited['distinct']:>8} {limited['seconds']:>8.1f} "
@@ -321,7 +322,8 @@ def report(learners: int, limited: dict | None, unlimited: dict | None, kill: di
               f"{unlimited['max_window_steady']:>7}  sender: {unlimited['sender_sent']} sent in "
               f"{unlimited['sender_seconds']:.1f} s = {unlimited['sender_rate']:.0f} msg/s; "
               f"outbox {unlimited['outbox']}")
-    print("(max 1s: most messages in any sliding 1-second window; max 1s*: the same after the first 2 s)")
+    if limited or unlimited:
+        print("(max 1s: most messages in any sliding 1-second window; max 1s*: the same after the first 2 s)")
     if kill:
         in_flight = kill["sent_before"] - kill["marked_before"]
         verdict = "OK" if kill["duplicates"] == 0 and kill["missing"] == 0 else "FAILED"

@@ -76,6 +76,8 @@ class OutboxSender:
         if not ready:
             await asyncio.sleep(0.2)
             return True
+        if len(self._last_sent) > 10_000:  # forget chats not written to in the last second
+            self._last_sent = {c: t for c, t in self._last_sent.items() if now - t < PER_CHAT_INTERVAL}
         slots = asyncio.Semaphore(self.concurrency)
 
         async def send(row: dict) -> None:

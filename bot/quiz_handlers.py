@@ -245,5 +245,5 @@ async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("daily housekeeping: %s", ", ".join(f"{k} {v}" for k, v in removed.items()))
         context.bot_data["daily_day"] = today
     if created and svc.outbox is not None:
-        log.info("%d daily pushes and reminders queued", created)
+        log.info("%d pushes, reminders and announcements queued", created)
         svc.outbox.wake.set()

@@ -141,7 +141,8 @@ def build_outbox_bot(token: str, base_url: str) -> ExtBot:
     api_url = base_url.removesuffix(token)
     return ExtBot(
         token, base_url=api_url, base_file_url=api_url.replace("/bot", "/file/bot"),
-        rate_limiter=AIORateLimiter(overall_max_rate=30, overall_time_period=1, max_retries=0),
+        # One message per 1/30 s, not a bucket of 30 per second: no burst of 60 in a second.
+        rate_limiter=AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 30, max_retries=0),
         request=HTTPXRequest(connection_pool_size=32, pool_timeout=10.0),
     )
 
