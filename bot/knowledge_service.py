@@ -7,12 +7,15 @@ import asyncio
 import logging
 import time
 
+import numpy as np
+
 from bot.storage import Storage
 from knowledge.answering import Answer, KnowledgeBase
 from knowledge.embeddings import SentenceEmbedder
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000  # longer messages are searched on their beginning
+MAX_BATCH = 32
 
 
 class KnowledgeService:
@@ -20,6 +23,8 @@ class KnowledgeService:
         self.knowledge = knowledge
         self.embedder = embedder
         self.dense_failed = False
+        self._waiting: list[tuple[str, asyncio.Future]] = []
+        self._encoder: asyncio.Task | None = None
 
     @classmethod
     def load(cls, embedding_model: str | None) -> KnowledgeService:
@@ -52,7 +57,28 @@ class KnowledgeService:
 
     async def answer(self, question: str) -> Answer:
         question = question[:MAX_QUESTION_CHARS]
-        vector = None
-        if self.knowledge.dense_ready:
-            vector = await asyncio.to_thread(self.knowledge.encode_query, question)
+        vector = await self._encode(question) if self.knowledge.dense_ready else None
         return self.knowledge.answer(question, vector)
+
+    async def _encode(self, question: str) -> np.ndarray:
+        """Queries that arrive together are encoded together: one model call for a batch costs
+        little more than for one, and one encoder at a time keeps the two cores from thrashing."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((question, future))
+        if self._encoder is None or self._encoder.done():
+            self._encoder = asyncio.create_task(self._encode_waiting())
+        return await future
+
+    async def _encode_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
+            try:
+                vectors = await asyncio.to_thread(self.embedder.encode, [q for q, _ in batch])
+            except Exception as error:  # every waiting question gets the error, none hangs
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_, future), vector in zip(batch, vectors, strict=True):
+                if not future.done():
+                    future.set_result(vector)

@@ -145,3 +145,27 @@ def test_every_article_renders_and_fits_telegram(knowledge_base: KnowledgeBase) 
             for row in reply.buttons:
                 for _, data in row:
                     assert len(data.encode()) <= 64
+
+
+def test_questions_arriving_together_are_encoded_in_one_batch(knowledge_base: KnowledgeBase) -> None:
+    import asyncio
+
+    from bot.knowledge_service import KnowledgeService
+
+    calls = []
+
+    class CountingEmbedder:
+        name = "counting"
+
+        def encode(self, texts):
+            calls.append(len(texts))
+            vectors = np.ones((len(texts), 4), dtype=np.float32)
+            return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    service = KnowledgeService(knowledge_base, CountingEmbedder())
+
+    async def many() -> list:
+        return await asyncio.gather(*(service._encode(f"spørgsmål {i}") for i in range(10)))
+
+    vectors = asyncio.run(many())
+    assert len(vectors) == 10 and sum(calls) == 10 and len(calls) <= 2
