@@ -209,6 +209,9 @@ class BotApiEmulator:
             poll["options"][index]["voter_count"] += 1
         poll["total_voter_count"] += 1
         poll.setdefault("_votes", {})[user_id] = option_ids
+        for event in self.state.chats.get(user_id, []):
+            if event.message.get("poll", {}).get("id") == poll_id:
+                event.seq = next(self._seq)  # the chat page redraws the poll with the answer shown
         await self._touch_chat()
         if not poll["is_anonymous"]:
             await self.push_update(

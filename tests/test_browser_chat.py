@@ -77,3 +77,20 @@ def test_two_tabs_are_two_users(local_bot: str, browser) -> None:
     assert second.locator(".row").count() == 0
     first.close()
     second.close()
+
+
+def test_quiz_poll_in_the_chat_page(local_bot: str, browser) -> None:
+    page = browser.new_page(viewport={"width": 400, "height": 780})
+    page.goto(f"{local_bot}/?user=777201&name=Jonas")
+    page.fill("#input", "/quiz")
+    page.click("#send")
+    page.wait_for_selector(".poll button.opt", timeout=15000)
+    page.locator(".poll button.opt").first.click()
+    page.wait_for_selector(".row.bot .bubble:has-text('Rigtigt'), .row.bot .bubble:has-text('Ikke helt')",
+                           timeout=15000)
+    assert page.locator(".poll button.opt.right").count() == 1  # the poll shows the right answer
+    page.click(".keyboard button:has-text('▶ Næste')")
+    page.wait_for_function("document.querySelectorAll('.poll').length >= 2", timeout=15000)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat_quiz.png"))
+    page.close()
