@@ -26,7 +26,7 @@ setup_python() {
 
 setup_browser() {
   # The browser tests drive Debian's Chromium headless.
-  if ! command -v chromium >/dev/null 2>&1; then
+  if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/noto ]; then
     local sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq
