@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.articles import DEFAULT_DIR, Article, load_articles
-from knowledge.retrieval import Embedder, Hit, Retriever, SearchResult
+from knowledge.retrieval import Embedder, Hit, Retriever, SearchResult, group_paragraphs, paragraphs
 from knowledge.smalltalk import classify_smalltalk
 
 PAGE_CHARS = 1400
@@ -93,18 +93,7 @@ class KnowledgeBase:
 
     def pages(self, article_id: str) -> list[str]:
         """The article body cut into pages of whole paragraphs."""
-        article = self.articles[article_id]
-        pages: list[str] = []
-        current = ""
-        for paragraph in [p for p in article.body.split("\n\n") if p.strip()]:
-            if current and len(current) + len(paragraph) + 2 > PAGE_CHARS:
-                pages.append(current)
-                current = paragraph
-            else:
-                current = f"{current}\n\n{paragraph}" if current else paragraph
-        if current:
-            pages.append(current)
-        return pages or [""]
+        return group_paragraphs(paragraphs(self.articles[article_id].body), PAGE_CHARS) or [""]
 
 
 def shorten(text: str, limit: int) -> str:

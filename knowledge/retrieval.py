@@ -57,22 +57,29 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text."""
 
 
-def split_passages(body: str) -> list[str]:
-    """Paragraphs grouped into passages of at most MAX_PASSAGE_CHARS; the first is the answer."""
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
-    if not paragraphs:
-        return []
-    passages = [paragraphs[0]]
+def paragraphs(body: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+
+
+def group_paragraphs(parts: list[str], limit: int) -> list[str]:
+    """Whole paragraphs joined into chunks of at most `limit` characters (a longer paragraph stays whole)."""
+    chunks: list[str] = []
     current = ""
-    for paragraph in paragraphs[1:]:
-        if current and len(current) + 2 + len(paragraph) > MAX_PASSAGE_CHARS:
-            passages.append(current)
+    for paragraph in parts:
+        if current and len(current) + 2 + len(paragraph) > limit:
+            chunks.append(current)
             current = paragraph
         else:
             current = f"{current}\n\n{paragraph}" if current else paragraph
     if current:
-        passages.append(current)
-    return passages
+        chunks.append(current)
+    return chunks
+
+
+def split_passages(body: str) -> list[str]:
+    """The first paragraph (the answer) alone, then the rest in passages of MAX_PASSAGE_CHARS."""
+    parts = paragraphs(body)
+    return parts[:1] + group_paragraphs(parts[1:], MAX_PASSAGE_CHARS) if parts else []
 
 
 def content_hash(text: str) -> str:

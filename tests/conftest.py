@@ -21,6 +21,14 @@ def emulator() -> Iterator[EmulatorThread]:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def own_emulator() -> Iterator[EmulatorThread]:
+    """A second emulator for a module's own bot: two bots polling one emulator share its updates."""
+    server = EmulatorThread().start()
+    yield server
+    server.stop()
+
+
 def bot_env(emulator: EmulatorThread, db_path: Path, **extra: str) -> dict[str, str]:
     return {
         "TELEGRAM_BOT_TOKEN": TEST_TOKEN,

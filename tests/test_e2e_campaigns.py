@@ -21,16 +21,9 @@ ZONE = midday_zone()
 
 
 @pytest.fixture(scope="module")
-def campaign_emulator() -> Iterator[EmulatorThread]:
-    server = EmulatorThread().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def campaign_bot(campaign_emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory,
+def campaign_bot(own_emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory,
                  embedded_database) -> Iterator[BotProcess]:
-    process = start_bot(campaign_emulator, tmp_path_factory.mktemp("campaigns"), embedded_database,
+    process = start_bot(own_emulator, tmp_path_factory.mktemp("campaigns"), embedded_database,
                         BOT_TIMEZONE=ZONE, BOT_TICK_SECONDS="1")
     yield process
     process.stop()
@@ -58,13 +51,13 @@ def learner_row(bot: BotProcess, user_id: int) -> tuple:
         return connection.execute("SELECT weekdays, blocked_at FROM learners WHERE user_id = ?", (user_id,)).fetchone()
 
 
-def test_enrol_by_deep_link_and_unknown_code(campaign_bot: BotProcess, campaign_emulator: EmulatorThread,
+def test_enrol_by_deep_link_and_unknown_code(campaign_bot: BotProcess, own_emulator: EmulatorThread,
                                              setup: dict) -> None:
-    user = ChatUser(campaign_emulator.url, 5001)
+    user = ChatUser(own_emulator.url, 5001)
     user.send("/start kolding-byg-2027")
     user.wait_for_text("Du er nu med i")
     user.wait_for_text("Velkommen til forløbet!")
-    stranger = ChatUser(campaign_emulator.url, 5002)
+    stranger = ChatUser(own_emulator.url, 5002)
     stranger.send("/start findes-ikke-123")
     stranger.wait_for_text("Den invitation kender jeg ikke")
     assert "Du er ikke længere med i" in user.ask("/forlad")["text"]
@@ -73,9 +66,9 @@ def test_enrol_by_deep_link_and_unknown_code(campaign_bot: BotProcess, campaign_
 
 
 def test_campaign_questions_come_first_and_count_in_results(
-    campaign_bot: BotProcess, campaign_emulator: EmulatorThread, setup: dict
+    campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = ChatUser(campaign_emulator.url, 5003)
+    user = ChatUser(own_emulator.url, 5003)
     user.send("/start kolding-byg-2027")
     user.wait_for_text("Du er nu med i")
     user.send("/quiz")
@@ -102,9 +95,9 @@ def test_campaign_questions_come_first_and_count_in_results(
 
 
 def test_campaign_push_at_its_time_for_a_learner_without_own_days(
-    campaign_bot: BotProcess, campaign_emulator: EmulatorThread, setup: dict
+    campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = ChatUser(campaign_emulator.url, 5004)
+    user = ChatUser(own_emulator.url, 5004)
     user.send("/start kolding-byg-2027")
     user.wait_for_text("Du er nu med i")
     # The learner may have got their own daily push already; choosing no days leaves the campaign's.
@@ -116,9 +109,9 @@ def test_campaign_push_at_its_time_for_a_learner_without_own_days(
 
 
 def test_a_blocked_learner_is_marked_and_not_sent_to(
-    campaign_bot: BotProcess, campaign_emulator: EmulatorThread, setup: dict
+    campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = ChatUser(campaign_emulator.url, 5005)
+    user = ChatUser(own_emulator.url, 5005)
     user.send("/start kolding-byg-2027")
     user.wait_for_text("Du er nu med i")
     with sqlite3.connect(campaign_bot.db_path) as connection:
@@ -136,13 +129,13 @@ def test_a_blocked_learner_is_marked_and_not_sent_to(
 
 
 def test_a_429_from_telegram_is_waited_out(
-    campaign_bot: BotProcess, campaign_emulator: EmulatorThread, setup: dict
+    campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = ChatUser(campaign_emulator.url, 5006)
+    user = ChatUser(own_emulator.url, 5006)
     user.send("/start kolding-byg-2027")
     user.wait_for_text("Du er nu med i")
     storage = Storage(campaign_bot.db_path)
-    campaign_emulator.add_fault("sendMessage", 429, count=1, retry_after=2)
+    own_emulator.add_fault("sendMessage", 429, count=1, retry_after=2)
     storage.create_announcement(setup["cohort"], "Husk mødet på torsdag.", datetime.now(UTC), datetime.now(UTC))
     storage.close()
     started = time.monotonic()

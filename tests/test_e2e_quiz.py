@@ -152,26 +152,18 @@ def midday_zone() -> str:
 
 
 @pytest.fixture(scope="module")
-def push_emulator() -> Iterator[EmulatorThread]:
-    """An emulator of its own: two bots polling one emulator would share its updates."""
-    server = EmulatorThread().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def push_bot(push_emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory,
+def push_bot(own_emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory,
              embedded_database) -> Iterator[BotProcess]:
     directory = tmp_path_factory.mktemp("pushbot")
-    process = start_bot(push_emulator, directory, embedded_database, BOT_TIMEZONE=midday_zone(),
+    process = start_bot(own_emulator, directory, embedded_database, BOT_TIMEZONE=midday_zone(),
                         BOT_TICK_SECONDS="1")
     process.directory = directory
     yield process
     process.stop()
 
 
-def test_daily_push_reminder_and_restart(push_bot: BotProcess, push_emulator: EmulatorThread) -> None:
-    user = ChatUser(push_emulator.url, 4242)
+def test_daily_push_reminder_and_restart(push_bot: BotProcess, own_emulator: EmulatorThread) -> None:
+    user = ChatUser(own_emulator.url, 4242)
     user.ask("/start")
     zone = ZoneInfo(midday_zone())
     local = datetime.now(UTC).astimezone(zone)
@@ -194,12 +186,12 @@ def test_daily_push_reminder_and_restart(push_bot: BotProcess, push_emulator: Em
 
     # A restart keeps the schedule and does not push the same day twice.
     push_bot.stop()
-    calls_before = push_emulator.emulator.state.calls["getUpdates"]
-    restarted = start_bot(push_emulator, push_bot.directory, None, BOT_TIMEZONE=midday_zone(),
+    calls_before = own_emulator.emulator.state.calls["getUpdates"]
+    restarted = start_bot(own_emulator, push_bot.directory, None, BOT_TIMEZONE=midday_zone(),
                           BOT_TICK_SECONDS="1")
     try:
         deadline = time.monotonic() + 60
-        while push_emulator.emulator.state.calls["getUpdates"] == calls_before and time.monotonic() < deadline:
+        while own_emulator.emulator.state.calls["getUpdates"] == calls_before and time.monotonic() < deadline:
             time.sleep(0.1)
         user.ask("/help")
         time.sleep(3)  # several ticks

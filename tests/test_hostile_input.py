@@ -39,25 +39,18 @@ odd_text = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def fuzz_emulator() -> Iterator[EmulatorThread]:
-    server = EmulatorThread().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def fuzz_bot(fuzz_emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory,
+def fuzz_bot(own_emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory,
              embedded_database: Path) -> Iterator[BotProcess]:
-    process = start_bot(fuzz_emulator, tmp_path_factory.mktemp("fuzz"), embedded_database)
+    process = start_bot(own_emulator, tmp_path_factory.mktemp("fuzz"), embedded_database)
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="module")
-def fuzz_user(fuzz_emulator: EmulatorThread, fuzz_bot: BotProcess) -> ChatUser:
+def fuzz_user(own_emulator: EmulatorThread, fuzz_bot: BotProcess) -> ChatUser:
     import sqlite3
 
-    user = ChatUser(fuzz_emulator.url, 31_001)
+    user = ChatUser(own_emulator.url, 31_001)
     user.ask("/start")
     with sqlite3.connect(fuzz_bot.db_path) as connection:  # no daily push to mix into the replies
         connection.execute("UPDATE learners SET weekdays = '' WHERE user_id = ?", (user.user_id,))
@@ -84,15 +77,15 @@ def test_any_message_gets_a_clear_reply(fuzz_bot: BotProcess, fuzz_user: ChatUse
                      "set:time:9999", "set:area:3", "set:count:9", "quiz:topic:findes-ikke", "x" * 300]),
 ))
 def test_forged_button_data_is_answered_and_changes_nothing(
-    fuzz_bot: BotProcess, fuzz_user: ChatUser, fuzz_emulator: EmulatorThread, data: str
+    fuzz_bot: BotProcess, fuzz_user: ChatUser, own_emulator: EmulatorThread, data: str
 ) -> None:
     # A second learner forges data on their own message: ids in it belong to fuzz_user, if anyone.
-    forger = ChatUser(fuzz_emulator.url, 31_002)
+    forger = ChatUser(own_emulator.url, 31_002)
     message = forger.ask("/privatliv")
     before = _fingerprint(fuzz_bot.db_path, fuzz_user.user_id)
     forger.press_data(message["message_id"], data)
     forger.ask("/help")  # handled after the press: one chat's updates are handled in order
-    answers = fuzz_emulator.emulator.state.callback_answers
+    answers = own_emulator.emulator.state.callback_answers
     assert answers, "the button press was not answered"
     answers.clear()
     recent = [m.get("text") or "" for m in forger.bot_messages()[-3:]]
