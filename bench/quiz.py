@@ -98,9 +98,8 @@ def main() -> None:
         now = NOW + timedelta(days=day)
         started = time.perf_counter()
         due = learning.due_pushes(now)
-        for learner, local_day in due:
-            storage.create_push(learner["user_id"], learner["chat_id"], local_day, now,
-                                quiz_texts.push_message(learner["per_push"]))
+        storage.create_pushes([(learner["user_id"], learner["chat_id"], local_day,
+                                quiz_texts.push_message(learner["per_push"])) for learner, local_day in due], now)
         rounds.append((time.perf_counter() - started) * 1000)
         assert len(due) >= 10_000, len(due)
         again = time.perf_counter()

@@ -206,7 +206,8 @@ class Learning:
     def due_pushes(self, now: datetime) -> list[tuple[dict, str]]:
         """(learner row, local day) for every learner whose daily push should go out now."""
         due = []
-        for row in self.storage.push_candidates():
+        local = now.astimezone(self.timezone)
+        for row in self.storage.push_candidates(local.date().isoformat(), local.strftime("%H:%M"), local.weekday()):
             settings = parse_settings({**row, "areas": "", "show_name": 0})
             last = datetime.fromisoformat(row["last_push_day"]).date() if row["last_push_day"] else None
             day = push_due(settings.push, now, self.timezone, last)

@@ -226,17 +226,16 @@ async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     the database's unique keys) as outbox rows, and wakes the sender."""
     svc = services(context)
     now = svc.clock()
-    created = 0
-    for learner, day in svc.learning.due_pushes(now):
-        created += svc.storage.create_push(learner["user_id"], learner["chat_id"], day, now,
-                                           quiz_texts.push_message(learner["per_push"]))
+    created = svc.storage.create_pushes(
+        [(learner["user_id"], learner["chat_id"], day, quiz_texts.push_message(learner["per_push"]))
+         for learner, day in svc.learning.due_pushes(now)], now)
     for row in svc.learning.due_reminders(now):
         learner = svc.storage.learner(row["user_id"])
         created += svc.storage.create_reminder(row["user_id"], row["chat_id"], row["local_day"], now,
                                                quiz_texts.reminder_message(learner["per_push"]))
-    for member, campaign, day in svc.campaigns.due_campaign_pushes(now):
-        created += svc.storage.create_push(member["user_id"], member["chat_id"], day, now,
-                                           quiz_texts.push_message(campaign["per_push"]))
+    created += svc.storage.create_pushes(
+        [(member["user_id"], member["chat_id"], day, quiz_texts.push_message(campaign["per_push"]))
+         for member, campaign, day in svc.campaigns.due_campaign_pushes(now)], now)
     created += svc.storage.queue_due_announcements(now, quiz_texts.announcement_message)
     today = svc.learning.local_day(now)
     if context.bot_data.get("daily_day") != today:

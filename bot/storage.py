@@ -562,25 +562,33 @@ class Storage:
 
     # -- daily pushes and the outbox -----------------------------------------------------------------
 
-    def push_candidates(self) -> list[dict]:
-        """Every reachable learner with push settings and the day of their last push."""
+    def push_candidates(self, local_day: str, local_time: str, weekday: int) -> list[dict]:
+        """Reachable learners who may be due a push now: today is one of their days, their time
+        ("HH:MM") has come, and they have had no push today. (The rules are applied again in
+        quizzes/pushes.py; this only keeps an idle tick cheap.)"""
         return list(self.db.query(
             "SELECT l.user_id, l.chat_id, l.push_time, l.weekdays, l.paused_until, l.per_push,"
-            " (SELECT MAX(local_day) FROM pushes p WHERE p.user_id = l.user_id) AS last_push_day"
-            " FROM learners l WHERE l.blocked_at IS NULL"
-        ))
+            " NULL AS last_push_day FROM learners l"
+            " WHERE l.blocked_at IS NULL AND l.push_time <= ? AND instr(l.weekdays, ?) > 0"
+            " AND NOT EXISTS (SELECT 1 FROM pushes p WHERE p.user_id = l.user_id AND p.local_day = ?)",
+            [local_time, str(weekday), local_day]))
 
     def create_push(self, user_id: int, chat_id: int, local_day: str, now: datetime, payload: dict) -> bool:
         """The day's push and its message, once: False if this day's push exists already."""
+        return self.create_pushes([(user_id, chat_id, local_day, payload)], now) == 1
+
+    def create_pushes(self, pushes: list[tuple[int, int, str, dict]], now: datetime) -> int:
+        """Many (user, chat, day, payload) pushes in one transaction; returns how many were new."""
+        created = 0
         with self.transaction():
-            cursor = self.conn.execute(
-                "INSERT OR IGNORE INTO pushes (user_id, local_day, pushed_at) VALUES (?, ?, ?)",
-                (user_id, local_day, to_text(now)),
-            )
-            if not cursor.rowcount:
-                return False
-            self._enqueue(user_id, chat_id, "push", payload, now, f"push:{user_id}:{local_day}")
-        return True
+            for user_id, chat_id, local_day, payload in pushes:
+                cursor = self.conn.execute(
+                    "INSERT OR IGNORE INTO pushes (user_id, local_day, pushed_at) VALUES (?, ?, ?)",
+                    (user_id, local_day, to_text(now)),
+                )
+                if cursor.rowcount:
+                    created += self._enqueue(user_id, chat_id, "push", payload, now, f"push:{user_id}:{local_day}")
+        return created
 
     def pushes_awaiting_reaction(self, local_day: str) -> list[dict]:
         return list(self.db.query(
