@@ -46,6 +46,14 @@ def setup(campaign_bot: BotProcess) -> dict:
     return {"cohort": cohort, "campaign": campaign}
 
 
+def enrolled(emulator: EmulatorThread, user_id: int) -> ChatUser:
+    """A learner who followed the cohort's invitation link."""
+    user = ChatUser(emulator.url, user_id)
+    user.send("/start kolding-byg-2027")
+    user.wait_for_text("Du er nu med i")
+    return user
+
+
 def learner_row(bot: BotProcess, user_id: int) -> tuple:
     with sqlite3.connect(bot.db_path) as connection:
         return connection.execute("SELECT weekdays, blocked_at FROM learners WHERE user_id = ?", (user_id,)).fetchone()
@@ -53,9 +61,7 @@ def learner_row(bot: BotProcess, user_id: int) -> tuple:
 
 def test_enrol_by_deep_link_and_unknown_code(campaign_bot: BotProcess, own_emulator: EmulatorThread,
                                              setup: dict) -> None:
-    user = ChatUser(own_emulator.url, 5001)
-    user.send("/start kolding-byg-2027")
-    user.wait_for_text("Du er nu med i")
+    user = enrolled(own_emulator, 5001)
     user.wait_for_text("Velkommen til forløbet!")
     stranger = ChatUser(own_emulator.url, 5002)
     stranger.send("/start findes-ikke-123")
@@ -68,9 +74,7 @@ def test_enrol_by_deep_link_and_unknown_code(campaign_bot: BotProcess, own_emula
 def test_campaign_questions_come_first_and_count_in_results(
     campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = ChatUser(own_emulator.url, 5003)
-    user.send("/start kolding-byg-2027")
-    user.wait_for_text("Du er nu med i")
+    user = enrolled(own_emulator, 5003)
     user.send("/quiz")
     for position in range(3):
         poll = wait_for_poll(user)
@@ -97,9 +101,7 @@ def test_campaign_questions_come_first_and_count_in_results(
 def test_campaign_push_at_its_time_for_a_learner_without_own_days(
     campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = ChatUser(own_emulator.url, 5004)
-    user.send("/start kolding-byg-2027")
-    user.wait_for_text("Du er nu med i")
+    user = enrolled(own_emulator, 5004)
     # The learner may have got their own daily push already; choosing no days leaves the campaign's.
     with sqlite3.connect(campaign_bot.db_path) as connection:
         connection.execute("DELETE FROM pushes WHERE user_id = 5004")
@@ -111,9 +113,7 @@ def test_campaign_push_at_its_time_for_a_learner_without_own_days(
 def test_a_blocked_learner_is_marked_and_not_sent_to(
     campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = ChatUser(own_emulator.url, 5005)
-    user.send("/start kolding-byg-2027")
-    user.wait_for_text("Du er nu med i")
+    user = enrolled(own_emulator, 5005)
     with sqlite3.connect(campaign_bot.db_path) as connection:
         connection.execute("DELETE FROM pushes WHERE user_id = 5005")
         connection.execute("UPDATE learners SET push_time = '00:00', weekdays = '0,1,2,3,4,5,6' WHERE user_id = 5005")
@@ -131,9 +131,7 @@ def test_a_blocked_learner_is_marked_and_not_sent_to(
 def test_a_429_from_telegram_is_waited_out(
     campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = ChatUser(own_emulator.url, 5006)
-    user.send("/start kolding-byg-2027")
-    user.wait_for_text("Du er nu med i")
+    user = enrolled(own_emulator, 5006)
     storage = Storage(campaign_bot.db_path)
     own_emulator.add_fault("sendMessage", 429, count=1, retry_after=2)
     storage.create_announcement(setup["cohort"], "Husk mødet på torsdag.", datetime.now(UTC), datetime.now(UTC))
