@@ -7,7 +7,7 @@ import io
 import secrets
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import segno
@@ -238,6 +238,3 @@ class Campaigns:
             learners=learners,
         )
 
-
-def parse_date(value: str) -> date:
-    return date.fromisoformat(value)

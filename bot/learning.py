@@ -173,7 +173,7 @@ class Learning:
             return None
         chosen = order[shown_index]
         correct = chosen == question.correct
-        previous = {r["question_id"]: r for r in self.storage.memory_states(delivery["user_id"])}.get(question.id)
+        previous = self.storage.memory_state(delivery["user_id"], question.id)
         state = scheduling.review(scheduling.state_from_row(previous) if previous else None, question.id,
                                   correct, now)
         quiz_round = self.storage.quiz_round(delivery["round_id"]) if delivery["round_id"] else None

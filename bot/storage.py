@@ -357,6 +357,11 @@ class Storage:
         self._depth = 0
         self.conn.execute("COMMIT")
 
+    def _one(self, sql: str, *args: object) -> dict | None:
+        """The first row of a query as a dict, or None."""
+        rows = list(self.db.query(sql, list(args)))
+        return rows[0] if rows else None
+
     def integrity_check(self) -> str:
         return self.conn.execute("PRAGMA integrity_check").fetchone()[0]
 
@@ -457,6 +462,9 @@ class Storage:
     def memory_states(self, user_id: int) -> list[dict]:
         return list(self.db.query("SELECT * FROM memory_states WHERE user_id = ?", [user_id]))
 
+    def memory_state(self, user_id: int, question_id: str) -> dict | None:
+        return self._one("SELECT * FROM memory_states WHERE user_id = ? AND question_id = ?", user_id, question_id)
+
     def recent_answers(self, user_id: int, since: datetime | None = None) -> list[dict]:
         return list(self.db.query(
             "SELECT question_id, correct, answered_at FROM answers WHERE user_id = ? AND answered_at >= ?"
@@ -480,11 +488,9 @@ class Storage:
         return cursor.lastrowid
 
     def quiz_round(self, round_id: int) -> dict | None:
-        rows = list(self.db.query("SELECT * FROM quiz_rounds WHERE id = ?", [round_id]))
-        if not rows:
-            return None
-        row = rows[0]
-        row["question_ids"] = json.loads(row["question_ids"])
+        row = self._one("SELECT * FROM quiz_rounds WHERE id = ?", round_id)
+        if row is not None:
+            row["question_ids"] = json.loads(row["question_ids"])
         return row
 
     def finish_round(self, round_id: int, now: datetime) -> None:
@@ -508,17 +514,14 @@ class Storage:
 
     def delivery(self, *, delivery_id: int | None = None, poll_id: str | None = None) -> dict | None:
         column, value = ("id", delivery_id) if delivery_id is not None else ("poll_id", poll_id)
-        rows = list(self.db.query(f"SELECT * FROM deliveries WHERE {column} = ?", [value]))
-        if not rows:
-            return None
-        row = rows[0]
-        row["option_order"] = json.loads(row["option_order"])
+        row = self._one(f"SELECT * FROM deliveries WHERE {column} = ?", value)
+        if row is not None:
+            row["option_order"] = json.loads(row["option_order"])
         return row
 
     def round_delivery(self, round_id: int, question_id: str) -> dict | None:
-        rows = list(self.db.query("SELECT id FROM deliveries WHERE round_id = ? AND question_id = ?",
-                                  [round_id, question_id]))
-        return self.delivery(delivery_id=rows[0]["id"]) if rows else None
+        row = self._one("SELECT id FROM deliveries WHERE round_id = ? AND question_id = ?", round_id, question_id)
+        return self.delivery(delivery_id=row["id"]) if row else None
 
     def record_answer(
         self, *, delivery: dict, area: str, chosen_option: int, correct: bool, state: dict, now: datetime,
@@ -785,10 +788,6 @@ class Storage:
             self.conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))
 
     # -- cohorts and enrolment ------------------------------------------------------------------------
-
-    def _one(self, sql: str, *args: object) -> dict | None:
-        rows = list(self.db.query(sql, list(args)))
-        return rows[0] if rows else None
 
     def create_cohort(self, consultant_id: int, name: str, code: str, now: datetime,
                       expires_at: datetime | None = None) -> int:
