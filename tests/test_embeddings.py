@@ -1,0 +1,58 @@
+"""The embedding model on ONNX Runtime gives sentence-transformers' vectors; without an export, the
+model still runs (on sentence-transformers)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.config import default_embedding_model
+from knowledge import embeddings
+from knowledge.embeddings import ExportFailed, SentenceEmbedder, TorchEncoder
+
+LONG = "Må jeg dele et cpr-nummer med en kollega i en anden forvaltning? " * 30  # over the token limit
+TEXTS = ["Hvornår skal jeg partshøre?", "aktindsigt", LONG]
+
+
+@pytest.fixture(scope="module")
+def torch_vectors() -> np.ndarray:
+    return TorchEncoder(default_embedding_model()).encode(TEXTS)
+
+
+def test_onnx_vectors_match_sentence_transformers(torch_vectors: np.ndarray) -> None:
+    embedder = SentenceEmbedder(default_embedding_model())
+    vectors = embedder.encode(TEXTS)
+    assert embedder.runtime == "onnxruntime"
+    assert vectors.shape == torch_vectors.shape
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert (vectors * torch_vectors).sum(axis=1).min() > 0.999
+
+
+def test_batches_come_back_in_the_order_given() -> None:
+    embedder = SentenceEmbedder(default_embedding_model(), batch_size=2)
+    together = embedder.encode(TEXTS)
+    one_by_one = np.vstack([embedder.encode([text]) for text in TEXTS])
+    assert np.allclose(together, one_by_one, atol=1e-4)
+
+
+def test_without_an_export_the_model_runs_on_sentence_transformers(
+    monkeypatch: pytest.MonkeyPatch, torch_vectors: np.ndarray
+) -> None:
+    def refuse(model: str) -> Path:
+        raise ExportFailed("no export here")
+
+    monkeypatch.setattr(embeddings, "exported_model", refuse)
+    embedder = SentenceEmbedder(default_embedding_model())
+    assert np.allclose(embedder.encode(TEXTS), torch_vectors, atol=1e-4)
+    assert embedder.runtime == "sentence-transformers"
+
+
+def test_a_model_that_cannot_be_loaded_fails_the_export_clearly(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "knowledge.onnx_export", str(tmp_path / "no-model"),
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert not (tmp_path / "out" / "model.onnx").exists()
