@@ -116,7 +116,6 @@ class EmulatorServer:
 class Learner:
     user_id: int
     started: bool = False
-    answered: bool = False  # has answered a quiz: /fremskridt then sends a chart too
     poll: dict | None = None  # a quiz poll waiting for the vote
     retired: bool = False  # a reply went missing: a late one must not count for the next action
     expected: int = 0
@@ -182,7 +181,7 @@ class Load:
     async def act(self, learner: Learner) -> None:
         """One action: send it, wait for every message it brings (at most TIMEOUT s), note the result."""
         action = self.next_action(learner)
-        learner.expected = 2 if action == "progress" and learner.answered and not self.echo else 1
+        learner.expected = 1
         learner.received, learner.first_at = [], None
         learner.done = asyncio.get_running_loop().create_future()
         result = Result(action, time.monotonic(), None)
@@ -211,8 +210,6 @@ class Load:
             learner.started = True
         elif action == "quiz" and "poll" in learner.received[0]:
             learner.poll = learner.received[0]["poll"]
-        elif action == "vote":
-            learner.answered = True
 
     async def offered(self, rate: float, seconds: float) -> dict:
         """Open loop: an action every 1/rate s, by the learner idle the longest."""

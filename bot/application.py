@@ -51,7 +51,9 @@ def build_application(
     api_url = base_url or settings.telegram_api_url
     bot = ReplyTrackingBot(
         token, base_url=api_url, base_file_url=api_url.replace("/bot", "/file/bot"),
-        request=HTTPXRequest(connection_pool_size=64, pool_timeout=10.0),
+        # httpcore checks every pooled connection on each request: a pool larger than the
+        # dispatcher's concurrency costs CPU and buys nothing.
+        request=HTTPXRequest(connection_pool_size=16, pool_timeout=10.0),
         get_updates_request=HTTPXRequest(),
         defaults=Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)),
         # Replies answer the user's own message; Telegram's 429 is waited out and retried here.

@@ -36,6 +36,7 @@ STRING_FIELDS = frozenset({
     "callback_query_id", "url", "secret_token", "parse_mode", "explanation_parse_mode", "type",
 })
 JSON = dict[str, Any]
+CAPTION_LIMIT = 1024  # characters, for photos and documents
 
 
 class ApiError(Exception):
@@ -578,14 +579,26 @@ class BotApiEmulator:
         self.state.files[file_id] = (content, value.filename or file_id, value.content_type)
         return file_id, len(content)
 
+    def _add_caption(self, message: JSON, params: JSON) -> None:
+        caption = params.get("caption")
+        if not caption:
+            return
+        # Telegram counts the caption's visible characters; the source with its tags is longer,
+        # so this is, if anything, stricter.
+        if len(caption) > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self._check_parse_mode(caption, params.get("parse_mode"))
+        message["caption"] = caption
+        if params.get("parse_mode"):
+            message["parse_mode"] = params["parse_mode"]
+
     async def api_sendphoto(self, params: JSON) -> JSON:
         chat_id = self._chat_id(params)
         file_id, size = await self._store_file(params, "photo")
         message = self._base_message(chat_id)
         message["photo"] = [{"file_id": file_id, "file_unique_id": file_id, "width": 800,
                              "height": 600, "file_size": size}]
-        if params.get("caption"):
-            message["caption"] = params["caption"]
+        self._add_caption(message, params)
         markup = self._check_markup(params)
         if markup:
             message["reply_markup"] = markup
@@ -599,8 +612,7 @@ class BotApiEmulator:
         message = self._base_message(chat_id)
         message["document"] = {"file_id": file_id, "file_unique_id": file_id,
                                "file_name": filename, "mime_type": mime, "file_size": size}
-        if params.get("caption"):
-            message["caption"] = params["caption"]
+        self._add_caption(message, params)
         await self._record(chat_id, message, "bot")
         return message
 

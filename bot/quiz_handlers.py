@@ -22,6 +22,7 @@ from quizzes.bank import AREAS
 from quizzes.pushes import next_push_at
 
 log = logging.getLogger(__name__)
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
 
 
 def learning(context: ContextTypes.DEFAULT_TYPE) -> Learning:
@@ -124,9 +125,15 @@ async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     svc = services(context)
     progress = svc.learning.progress(update.effective_user.id, svc.clock())
     chat_id = update.effective_chat.id
-    await context.bot.send_message(chat_id, quiz_texts.progress_text(progress), parse_mode="HTML")
-    if progress.total_answers:
-        image = await asyncio.to_thread(progress_chart, progress)
+    text = quiz_texts.progress_text(progress)
+    if not progress.total_answers:
+        await context.bot.send_message(chat_id, text, parse_mode="HTML")
+        return
+    image = await asyncio.to_thread(progress_chart, progress)
+    if len(text) <= CAPTION_LIMIT:  # one message: the chart with the figures under it
+        await context.bot.send_photo(chat_id, image, caption=text, parse_mode="HTML")
+    else:
+        await context.bot.send_message(chat_id, text, parse_mode="HTML")
         await context.bot.send_photo(chat_id, image, caption="Dit fremskridt pr. område")
 
 

@@ -104,6 +104,13 @@ function pollView(message) {
   return box;
 }
 
+function caption(message) {
+  const c = document.createElement("div");
+  c.className = "caption";
+  if (message.parse_mode === "HTML") renderHtml(c, message.caption); else c.textContent = message.caption;
+  return c;
+}
+
 function render(event) {
   const message = event.message;
   const row = document.createElement("div");
@@ -119,7 +126,7 @@ function render(event) {
     img.src = "/emulator/files/" + encodeURIComponent(message.photo[message.photo.length - 1].file_id);
     img.alt = message.caption || "billede";
     bubble.appendChild(img);
-    if (message.caption) { const c = document.createElement("div"); c.textContent = message.caption; bubble.appendChild(c); }
+    if (message.caption) bubble.appendChild(caption(message));
   } else if (message.document) {
     bubble.classList.add("doc");
     const a = document.createElement("a");
@@ -127,7 +134,7 @@ function render(event) {
     a.textContent = "📄 " + (message.document.file_name || "fil");
     a.download = message.document.file_name || "fil";
     bubble.appendChild(a);
-    if (message.caption) { const c = document.createElement("div"); c.textContent = message.caption; bubble.appendChild(c); }
+    if (message.caption) bubble.appendChild(caption(message));
   } else if (message.parse_mode === "HTML") {
     renderHtml(bubble, message.text || "");
   } else {
