@@ -109,27 +109,52 @@ def tune(retriever: Retriever, cases: list[Case]) -> Tuning:
         if key > best_key:
             best_fusion, best_key = candidate, key
     best = best_fusion
-    for mode, field in (("hybrid", "abstain_hybrid"), ("lexical", "abstain_lexical"), ("dense", "abstain_dense")):
-        best_score = -9.0
-        weights = itertools.product((0.0, 0.01, 0.02, 0.04), (0.0, 0.2, 0.4, 0.6, 0.8)) if mode != "dense" \
-            else [(best.bm25_weight, best.coverage_weight)]
-        for bm25_weight, coverage_weight in weights:
-            for threshold in np.arange(0.0, 1.6, 0.01):
-                candidate = dataclasses.replace(best, **{field: round(float(threshold), 2)})
-                if mode == "hybrid":
-                    candidate = dataclasses.replace(candidate, bm25_weight=bm25_weight,
-                                                    coverage_weight=coverage_weight)
-                scores = evaluate(retriever, cases, mode, candidate)
-                if scores["wrongly_abstained"] > 0.05:
-                    continue
-                score = scores["abstain_recall"] - 2 * scores["wrongly_abstained"]
-                if score > best_score:
-                    best_score, chosen = score, candidate
-            if mode != "hybrid":
-                break
-        best = chosen
+    for mode in ("hybrid", "lexical", "dense"):
+        best = tune_abstention(retriever, cases, mode, best)
     print(f"tuned: {best}")
     return best
+
+
+MAX_WRONGLY_ABSTAINED = 0.04  # tuning keeps a margin below the 5% target, for questions not in the set
+
+
+def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: Tuning) -> Tuning:
+    """The confidence weights and the threshold for `mode`: the most off-topic questions abstained
+    while at most MAX_WRONGLY_ABSTAINED of the answerable ones are. Confidence is linear in its
+    parts, so each part is measured once and the grid is a matrix product."""
+    parts, answerable = [], []
+    for case in cases:
+        result = retriever.rank(case.signals, mode=mode, tuning=tuning)
+        top = retriever.article_ids.index(result.hits[0].article.id) if result.hits else None
+        signals = case.signals
+        dense = float(signals.dense.max()) / 2 if signals.dense is not None and mode != "lexical" else 0.0
+        lexical = [min(float(signals.article_bm25.max()), 20.0),
+                   retriever.coverage(signals, top) if top is not None else 0.0,
+                   -retriever.unknown_share(signals)]
+        parts.append([dense, *lexical])
+        answerable.append(bool(case.expected) and top is not None)
+    parts_matrix, answerable = np.array(parts), np.array(answerable)
+    # The weights are shared by the modes: chosen with the hybrid, kept for the others.
+    bm25_weights, coverage_weights, unknown_weights = (0, 0.01, 0.02, 0.04, 0.08, 0.16), (0, 0.1, 0.2, 0.4, 0.8), \
+        (0, 0.2, 0.4, 0.8, 1.6)
+    grid = itertools.product(bm25_weights, coverage_weights, unknown_weights) if mode == "hybrid" \
+        else [(tuning.bm25_weight, tuning.coverage_weight, tuning.unknown_weight)]
+    best_score, chosen = -9.0, tuning
+    for bm25_weight, coverage_weight, unknown_weight in grid:
+        lexical_weights = [0.0, 0.0, 0.0] if mode == "dense" else [bm25_weight, coverage_weight, unknown_weight]
+        weights = np.array([0.0 if mode == "lexical" else 1.0, *lexical_weights])
+        confidence = parts_matrix @ weights
+        for threshold in np.unique(np.round(confidence, 3)):
+            abstain = confidence < threshold
+            wrongly = abstain[answerable].mean()
+            if wrongly > MAX_WRONGLY_ABSTAINED:
+                break  # thresholds only grow from here
+            score = abstain[~answerable].mean() - 2 * wrongly
+            if score > best_score:
+                best_score = score
+                chosen = dataclasses.replace(tuning, bm25_weight=bm25_weight, coverage_weight=coverage_weight,
+                                             unknown_weight=unknown_weight, **{f"abstain_{mode}": float(threshold)})
+    return chosen
 
 
 def latency(knowledge: KnowledgeBase, questions: list[str], mode: str) -> tuple[float, float]:

@@ -6,6 +6,12 @@ question to an article's best passage plus its best example question. The views 
 query and mixed (or fused by reciprocal rank); a separate confidence score, from absolute signals
 (the raw BM25 score, the best cosine, and how many of the question's words the article covers),
 decides when to abstain. `bench/retrieval.py --tune` chose the constants in `Tuning`.
+
+Confidence (whether to answer at all) uses absolute signals, since the fused scores are relative
+to the best article: the best cosine, the raw article BM25, how much of the question's weight
+(IDF) the best article covers, and the share of the question's words the index does not know at
+all. The last two catch questions that share a few everyday words with an article ("frist",
+"borger") while their subject ("arbejdsskade", "barsel") appears nowhere.
 """
 
 from __future__ import annotations
@@ -37,11 +43,12 @@ class Tuning:
     lexical_share: float = 0.5  # mix: weight of the lexical views against the dense one
     rrf_k: float = 5.0
     dense_weight: float = 0.5  # rrf: weight of the dense ranking
-    bm25_weight: float = 0.04  # confidence: per point of raw article BM25 (capped at 20)
-    coverage_weight: float = 0.0  # confidence: share of the question's words the article has
-    abstain_hybrid: float = 0.74
-    abstain_lexical: float = 0.09
-    abstain_dense: float = 0.58
+    bm25_weight: float = 0.08  # confidence: per point of raw article BM25 (capped at 20)
+    coverage_weight: float = 0.1  # confidence: IDF-weighted share of the question the article covers
+    unknown_weight: float = 0.4  # confidence: minus this times the share of unknown words
+    abstain_hybrid: float = 0.894
+    abstain_lexical: float = 0.252
+    abstain_dense: float = 0.558
 
     def threshold(self, mode: str) -> float:
         return {"hybrid": self.abstain_hybrid, "lexical": self.abstain_lexical, "dense": self.abstain_dense}[mode]
@@ -100,7 +107,8 @@ class Unit:
 class Signals:
     """Everything measured for one question, before fusion (cheap to re-fuse when tuning)."""
 
-    query_tokens: list[str]  # every token of the question, spelling corrected where possible
+    query_tokens: list[str]  # the question's tokens the index knows (some after spelling correction)
+    unknown_tokens: int  # tokens neither known nor correctable (digits aside)
     unit_lexical: np.ndarray
     unit_dense: np.ndarray | None
     article_bm25: np.ndarray  # raw BM25 of whole articles
@@ -166,10 +174,21 @@ class Retriever:
         self._article_bm25 = bm25s.BM25(k1=1.5, b=0.75)
         self._article_bm25.index(article_tokens, show_progress=False)
         self._article_token_sets = [set(tokens) for tokens in article_tokens]
+        self._idf = self._inverse_document_frequencies(self._article_token_sets)
+        self._unknown_idf = float(np.log((len(self._article_token_sets) + 1) / 0.5))  # as if in no article
         self._vocabulary = set(self._unit_bm25.vocab_dict) | set(self._article_bm25.vocab_dict)
         self._terms = sorted(term for term in self._vocabulary if len(term) >= 4)
         self.embedder: Embedder | None = None
         self._unit_vectors: np.ndarray | None = None
+
+    @staticmethod
+    def _inverse_document_frequencies(token_sets: list[set[str]]) -> dict[str, float]:
+        counts: dict[str, int] = {}
+        for tokens in token_sets:
+            for token in tokens:
+                counts[token] = counts.get(token, 0) + 1
+        total = len(token_sets)
+        return {token: float(np.log((total + 1) / (count + 0.5))) for token, count in counts.items()}
 
     @staticmethod
     def _article_text(article: Article) -> str:
@@ -241,7 +260,10 @@ class Retriever:
         return total
 
     def signals(self, query: str, query_vector: np.ndarray | None = None) -> Signals:
-        query_tokens = self.correct_spelling(self.analyzer.tokens(query))
+        raw_tokens = self.analyzer.tokens(query)
+        query_tokens = self.correct_spelling(raw_tokens)
+        unknown = len(self.analyzer.tokens_for_coverage(raw_tokens)) - len(
+            self.analyzer.tokens_for_coverage(query_tokens))
         tokens = [t for t in query_tokens if t in self._vocabulary]
         article_count = len(self._article_ids)
         if tokens:
@@ -259,7 +281,7 @@ class Retriever:
         if query_vector is not None and self._unit_vectors is not None:
             unit_dense = self._unit_vectors @ query_vector.astype(np.float32)
             dense = self._per_article_dense(unit_dense)
-        return Signals(query_tokens, unit_lexical, unit_dense, article_bm25, lexical, dense)
+        return Signals(query_tokens, max(0, unknown), unit_lexical, unit_dense, article_bm25, lexical, dense)
 
     @staticmethod
     def _bm25_scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray:
@@ -293,14 +315,27 @@ class Retriever:
 
     def confidence(self, signals: Signals, top_article: int, mode: str, tuning: Tuning) -> float:
         """How sure we are that the best article answers the question (compared with a threshold)."""
-        words = self.analyzer.tokens_for_coverage(signals.query_tokens)
-        covered = sum(t in self._article_token_sets[top_article] for t in words)
         lexical_part = (tuning.bm25_weight * min(float(signals.article_bm25.max()), 20.0)
-                        + tuning.coverage_weight * covered / max(1, len(words)))
+                        + tuning.coverage_weight * self.coverage(signals, top_article)
+                        - tuning.unknown_weight * self.unknown_share(signals))
         if mode == "lexical" or signals.dense is None:
             return lexical_part
         dense_part = float(signals.dense.max()) / 2
         return dense_part if mode == "dense" else dense_part + lexical_part
+
+    def coverage(self, signals: Signals, article: int) -> float:
+        """The share of the question's weight (IDF) that the article contains; a word the index
+        does not know weighs as much as the rarest and is never covered."""
+        words = self.analyzer.tokens_for_coverage(signals.query_tokens)
+        article_tokens = self._article_token_sets[article]
+        weights = [self._idf.get(t, self._unknown_idf) for t in words]
+        covered = sum(w for t, w in zip(words, weights, strict=True) if t in article_tokens)
+        total = sum(weights) + self._unknown_idf * signals.unknown_tokens
+        return covered / total if total else 0.0
+
+    def unknown_share(self, signals: Signals) -> float:
+        words = len(self.analyzer.tokens_for_coverage(signals.query_tokens)) + signals.unknown_tokens
+        return signals.unknown_tokens / words if words else 0.0
 
     # -- search ------------------------------------------------------------------------------------
 

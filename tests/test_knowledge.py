@@ -92,6 +92,23 @@ def test_threshold_decides_abstention() -> None:
     assert retriever.search("fodbold", mode="lexical", tuning=lenient).abstain  # no hit at all
 
 
+def test_a_question_whose_subject_no_article_knows_is_less_certain() -> None:
+    retriever = Retriever([
+        article("frister", "Frister for aktindsigt", "Svar på en anmodning om aktindsigt inden for syv arbejdsdage."),
+        article("journal", "Journalisering", "Dokumenter skal journaliseres på sagen."),
+    ])
+    known = retriever.signals("frist for aktindsigt")
+    foreign = retriever.signals("frist for arbejdsulykkesanmeldelse")  # shares only "frist"
+    assert known.unknown_tokens == 0 and foreign.unknown_tokens > 0
+    assert retriever.unknown_share(known) == 0 and retriever.unknown_share(foreign) > 0
+    top = retriever.article_ids.index("frister")
+    assert retriever.coverage(known, top) == 1.0
+    assert retriever.coverage(foreign, top) < 0.5
+    tuning = Tuning(bm25_weight=0.0, coverage_weight=1.0, unknown_weight=1.0, abstain_lexical=0.5)
+    assert not retriever.search("frist for aktindsigt", mode="lexical", tuning=tuning).abstain
+    assert retriever.search("frist for arbejdsulykkesanmeldelse", mode="lexical", tuning=tuning).abstain
+
+
 def test_lexical_search_finds_the_right_article() -> None:
     retriever = Retriever([
         article("partshoering", "Partshøring", "Du skal høre parten før en afgørelse om afslag."),
