@@ -45,7 +45,6 @@ import tempfile
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -57,7 +56,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.push import bot_env, embedding_template, vm_rss_mb  # noqa: E402
 from bot.emulator import BotApiEmulator  # noqa: E402
-from tests.support import TEST_TOKEN, BotProcess, free_port  # noqa: E402
+from tests.support import TEST_TOKEN, BotProcess, free_port, quiet_zone  # noqa: E402
 
 QUESTIONS = [item["q"] for item in yaml.safe_load((ROOT / "bench" / "data" / "retrieval_eval.yaml").read_text())]
 MIX = {"question": 50, "quiz": 20, "progress": 15, "settings": 15}  # weights of the actions after /start
@@ -301,14 +300,6 @@ class MemoryWatch:
 
     def peak(self, since: float) -> float:
         return max((mb for t, mb in self.samples if t >= since), default=0.0)
-
-
-def quiet_zone() -> str:
-    """A fixed-offset zone where it is about 02:00 now: quiet hours (21-07), so no daily pushes."""
-    offset = (2 - datetime.now(UTC).hour) % 24
-    if offset > 14:
-        offset -= 24
-    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
 
 
 def print_phase(name: str, figures: dict, refused: Counter, unsolicited: int, memory: str = "") -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import TEST_TOKEN, BotProcess, ChatUser, EmulatorThread, free_port
+from tests.support import TEST_TOKEN, BotProcess, ChatUser, EmulatorThread, free_port, quiet_zone
 
 _user_ids = itertools.count(1001)
 
@@ -36,6 +36,9 @@ def bot_env(emulator: EmulatorThread, db_path: Path, **extra: str) -> dict[str, 
         "BOT_DB": str(db_path),
         "HTTP_PORT": str(free_port()),
         "HF_HUB_OFFLINE": "1",
+        # Night in the learners' zone: no daily push slips in between a question and its answer.
+        # Tests of pushes pass a zone of their own.
+        "BOT_TIMEZONE": quiet_zone(),
         **extra,
     }
 

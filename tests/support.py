@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -204,3 +205,19 @@ class ChatUser:
 
 def buttons(message: dict) -> list[str]:
     return [b["text"] for row in message.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+
+
+def midday_zone() -> str:
+    """A fixed-offset zone where it is now around midday, so the test never runs into quiet hours."""
+    hour = datetime.now(UTC).hour
+    offset = 12 - hour  # local = UTC + offset
+    offset = max(-12, min(14, offset))
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+
+
+def quiet_zone() -> str:
+    """A fixed-offset zone where it is about 02:00 now: quiet hours (21-07), so no daily pushes."""
+    offset = (2 - datetime.now(UTC).hour) % 24
+    if offset > 14:
+        offset -= 24
+    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import start_bot
-from tests.support import BotProcess, ChatUser, EmulatorThread, buttons
+from tests.support import BotProcess, ChatUser, EmulatorThread, buttons, midday_zone
 
 
 def answer_poll(user: ChatUser, poll_message: dict, correct: bool) -> dict:
@@ -142,14 +142,6 @@ def test_export_and_erasure_include_quiz_data(bot: BotProcess, user: ChatUser) -
 
 
 # -- the daily push, fired by the job queue --------------------------------------------------------------
-
-def midday_zone() -> str:
-    """A fixed-offset zone where it is now around midday, so the test never runs into quiet hours."""
-    hour = datetime.now(UTC).hour
-    offset = 12 - hour  # local = UTC + offset
-    offset = max(-12, min(14, offset))
-    return "Etc/UTC" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
-
 
 @pytest.fixture(scope="module")
 def push_bot(own_emulator: EmulatorThread, tmp_path_factory: pytest.TempPathFactory,
