@@ -396,8 +396,10 @@ class BotRun:
     async def phase(self, name: str, work, window_only: bool = False) -> dict:
         refused_before, unsolicited_before = Counter(self.server.emulator.refused), self.load.unsolicited
         since = time.monotonic()
-        figures = summarize(await work, window_only)
         pid = self.bot.process.pid
+        with CpuMeter(pid) as bot_cpu, CpuMeter(os.getpid()) as own_cpu:
+            figures = summarize(await work, window_only)
+        self.notes.append(cpu_note(name, figures, bot_cpu, own_cpu))
         now_mb = vm_rss_mb(pid)
         rss = f"{now_mb:.0f} MB, peak {max(now_mb, self.memory.peak(since)):.0f} MB"
         self.phases.append((name, figures, self.server.emulator.refused - refused_before,
@@ -436,7 +438,38 @@ class BotRun:
                           f"{'flat' if flat else 'GROWING'}")
 
 
-async def run_echo(args: argparse.Namespace, directory: Path) -> tuple[float, tuple]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+class CpuMeter:
+    """CPU seconds a process used, and wall seconds, over a `with` block."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+
+    def __enter__(self) -> CpuMeter:
+        self.cpu, self.wall = cpu_seconds(self.pid), time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.cpu, self.wall = cpu_seconds(self.pid) - self.cpu, time.monotonic() - self.wall
+
+
+def cpu_note(name: str, figures: dict, bot: CpuMeter, generator: CpuMeter) -> str:
+    """Where the machine's CPU went in a phase: the bot's share says what an update costs it."""
+    handled = max(1, figures["handled"])
+    return (f"{name}: bot CPU {1000 * bot.cpu / handled:.1f} ms per handled update ({bot.cpu / bot.wall:.2f} "
+            f"cores); load generator and emulator {1000 * generator.cpu / handled:.1f} ms "
+            f"({generator.cpu / generator.wall:.2f} cores)")
+
+
+async def run_echo(args: argparse.Namespace, directory: Path, notes: list[str]) -> tuple[float, tuple]:
     """The same saturation load against the bare echo bot, on an emulator of its own."""
     server = await EmulatorServer().start()
     log_path = directory / "echo.log"
@@ -454,7 +487,9 @@ async def run_echo(args: argparse.Namespace, directory: Path) -> tuple[float, tu
             await asyncio.sleep(0.1)
         print(f"echo baseline: {args.saturation_users} learners back to back for {args.saturation_seconds:g} s",
               flush=True)
-        figures = summarize(await load.saturate(args.saturation_users, args.saturation_seconds), window_only=True)
+        with CpuMeter(echo.pid) as echo_cpu, CpuMeter(os.getpid()) as own_cpu:
+            figures = summarize(await load.saturate(args.saturation_users, args.saturation_seconds), window_only=True)
+        notes.append(cpu_note("echo", figures, echo_cpu, own_cpu))
         print(f"  echo: {figures['throughput']:.1f} updates/s, p95 {figures['p95']:.0f} ms", flush=True)
         row = ("echo", figures, server.emulator.refused, load.unsolicited, f"echo bot {vm_rss_mb(echo.pid):.0f} MB")
         return figures["throughput"], row
@@ -478,7 +513,7 @@ async def main_async(args: argparse.Namespace) -> None:
         saturation = await bot_run.run()
         phases, notes = bot_run.phases, bot_run.notes
         if saturation is not None and not args.skip_echo:
-            echo, row = await run_echo(args, directory)
+            echo, row = await run_echo(args, directory, notes)
             phases.append(row)
             ratio = saturation / echo if echo else 0.0
             notes.append(f"saturation throughput: bot {saturation:.1f} updates/s, echo bot {echo:.1f} updates/s, "
