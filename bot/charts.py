@@ -74,9 +74,8 @@ def progress_chart(progress: Progress) -> bytes:
     """Per area, the share answered right and the predicted share remembered, in whole percent.
     Drawn once per distinct set of bars: asking twice without answering draws nothing."""
     global _chart
-    by_area = {row.area: row for row in progress.areas}
-    accuracy = [round(100 * (by_area[a].accuracy or 0)) if a in by_area else 0 for a in AREAS]
-    retention = [round(100 * (by_area[a].retention or 0)) if a in by_area else 0 for a in AREAS]
+    accuracy = [round(100 * (row.accuracy or 0)) for row in progress.areas]  # progress.areas follow AREAS
+    retention = [round(100 * (row.retention or 0)) for row in progress.areas]
     key = (*accuracy, *retention)
     if key not in _recent:
         with _chart_lock:

@@ -23,7 +23,7 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ExtBot
 
-from bot.storage import InboxRow, Storage, utc_now
+from bot.storage import Storage, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -104,19 +104,18 @@ class Dispatcher:
         self._tasks: set[asyncio.Task] = set()
         self._scheduled: set[int] = set()
 
-    def submit(self, row: InboxRow) -> None:
-        if row.update_id in self._scheduled:
+    def submit(self, update_id: int, body: dict) -> None:
+        if update_id in self._scheduled:
             return
-        self._scheduled.add(row.update_id)
-        body = json.loads(row.body)
-        task = asyncio.create_task(self._handle(row.update_id, body, chat_key(body)))
+        self._scheduled.add(update_id)
+        task = asyncio.create_task(self._handle(update_id, body, chat_key(body)))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def submit_pending(self) -> int:
         rows = self.storage.pending_updates()
         for row in rows:
-            self.submit(row)
+            self.submit(row.update_id, json.loads(row.body))
         return len(rows)
 
     async def _handle(self, update_id: int, body: dict, chat: int) -> None:
@@ -150,11 +149,10 @@ class Dispatcher:
 
     def store_and_submit(self, bodies: list[dict]) -> int:
         """Store updates (webhook or polling) and start handling the new ones."""
-        fresh = self.storage.store_updates([(b["update_id"], b) for b in bodies], utc_now())
+        by_id = {body["update_id"]: body for body in bodies}
+        fresh = self.storage.store_updates(list(by_id.items()), utc_now())
         for update_id in fresh:
-            row = self.storage.inbox_row(update_id)
-            if row is not None:
-                self.submit(row)
+            self.submit(update_id, by_id[update_id])
         return len(fresh)
 
 

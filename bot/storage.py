@@ -976,13 +976,6 @@ class Storage:
         ).fetchall()
         return [InboxRow(update_id, body, bool(applied)) for update_id, body, applied in rows]
 
-    def inbox_row(self, update_id: int) -> InboxRow | None:
-        row = self.conn.execute(
-            "SELECT update_id, body, applied FROM inbox WHERE update_id = ? AND status = 'pending'",
-            (update_id,),
-        ).fetchone()
-        return InboxRow(row[0], row[1], bool(row[2])) if row else None
-
     def note_attempt(self, update_id: int) -> tuple[int, bool]:
         """Count a handling attempt: (how many there have been, whether it was answered already)."""
         with self.transaction():
