@@ -4,6 +4,7 @@ latency, and how latency grows with the corpus.
     .venv/bin/python bench/retrieval.py            # the figures
     .venv/bin/python bench/retrieval.py --tune     # also search the fusion/abstention constants
     .venv/bin/python bench/retrieval.py --growth   # also the 1k/10k/100k growth table
+    .venv/bin/python bench/retrieval.py --misses   # also list the hybrid's misses, to guide content work
 
 Embeddings are cached in data/bench-embeddings.sqlite3, so only the first run encodes.
 """
@@ -157,6 +158,22 @@ def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: 
     return chosen
 
 
+def print_misses(retriever: Retriever, cases: list[Case], tuning: Tuning) -> None:
+    """The hybrid's recall@1 misses and the negatives it answered: where content or tuning falls short."""
+    print("\nrecall@1 misses (expected -> got, top 3):")
+    for case in cases:
+        result = retriever.rank(case.signals, mode="hybrid", tuning=tuning)
+        order = [hit.article.id for hit in result.hits[:3]]
+        if case.expected and (not order or order[0] not in case.expected):
+            flag = " [abstained]" if result.abstain else ""
+            print(f"  {case.question!r}: {case.expected} -> {order}{flag}")
+    print("\nnegatives answered (got, confidence):")
+    for case in cases:
+        result = retriever.rank(case.signals, mode="hybrid", tuning=tuning)
+        if not case.expected and not result.abstain:
+            print(f"  {case.question!r}: {result.hits[0].article.id} {result.confidence:.3f}")
+
+
 def latency(knowledge: KnowledgeBase, questions: list[str], mode: str) -> tuple[float, float]:
     retriever = knowledge.retriever
     for question in questions[:10]:  # warm-up
@@ -213,6 +230,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tune", action="store_true", help="grid-search the fusion and abstention constants")
     parser.add_argument("--growth", action="store_true", help="latency against 1k/10k/100k passages")
+    parser.add_argument("--misses", action="store_true", help="list the hybrid's misses")
     parser.add_argument("--data", type=Path, default=DATA)
     args = parser.parse_args()
     logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -238,6 +256,8 @@ def main() -> None:
         print(f"{mode:<8} {scores['recall@1']:>6.3f} {scores['recall@3']:>6.3f} {scores['mrr@10']:>7.3f}"
               f" {scores['abstain_precision']:>7.3f} {scores['abstain_recall']:>7.3f}"
               f" {scores['wrongly_abstained']:>11.3f} {p50:>7.1f} {p95:>7.1f}")
+    if args.misses:
+        print_misses(knowledge.retriever, cases, tuning)
     if args.growth:
         growth(knowledge, questions)
     print(f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
