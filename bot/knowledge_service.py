@@ -61,8 +61,8 @@ class KnowledgeService:
         return self.knowledge.answer(question, vector)
 
     async def _encode(self, question: str) -> np.ndarray:
-        """Queries that arrive together are encoded together: one model call for a batch costs
-        little more than for one, and one encoder at a time keeps the two cores from thrashing."""
+        """Queries that arrive together are encoded in one call by one encoder at a time, which keeps
+        the two cores from thrashing; the encoder groups them by length, so none is padded."""
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((question, future))
         if self._encoder is None or self._encoder.done():

@@ -88,7 +88,7 @@ class OnnxEncoder:
         self.settings = json.loads((directory / "encoder.json").read_text())
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.settings["max_tokens"])
-        self.tokenizer.enable_padding(pad_id=self.settings["pad_id"], pad_token=self.settings["pad_token"])
+        self.tokenizer.no_padding()  # tokenizer.json may ask for padding; encode() groups by length instead
         options = onnxruntime.SessionOptions()
         # One thread: a second one mostly waits on this 2-core machine, and under load CPU runs out first.
         options.intra_op_num_threads = 1
@@ -97,22 +97,33 @@ class OnnxEncoder:
                                                     providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Texts of the same token length run together, so nothing is padded: on a CPU a batch costs
+        what its tokens cost, and padding a short question to a long one's length only adds work
+        (measured here: about 8 ms per question either way, against 12 ms each when mixed batches
+        of 8 were padded)."""
         prompt = self.settings["prompt"]
         encodings = self.tokenizer.encode_batch([prompt + text for text in texts])
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        inputs = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        tokens = self.session.run(None, {name: inputs[name] for name in self.settings["inputs"]})[0]
-        vectors = self._pool(tokens, mask[..., None].astype(np.float32))
-        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
+        by_length: dict[int, list[int]] = {}
+        for index, encoding in enumerate(encodings):
+            by_length.setdefault(len(encoding.ids), []).append(index)
+        vectors: list[np.ndarray] = [np.empty(0)] * len(texts)
+        for indices in by_length.values():
+            ids = np.array([encodings[i].ids for i in indices], dtype=np.int64)
+            inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            tokens = self.session.run(None, {name: inputs[name] for name in self.settings["inputs"]})[0]
+            for index, vector in zip(indices, self._pool(tokens), strict=True):
+                vectors[index] = vector
+        matrix = np.asarray(vectors, dtype=np.float32)
+        return matrix / np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
 
-    def _pool(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _pool(self, tokens: np.ndarray) -> np.ndarray:
+        """sentence-transformers' pooling over unpadded tokens."""
         pooling = self.settings["pooling"]
         if pooling == "cls":
             return tokens[:, 0]
         if pooling == "max":
-            return np.where(mask > 0, tokens, -1e9).max(axis=1)
-        return (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
+            return tokens.max(axis=1)
+        return tokens.mean(axis=1)
 
 
 class TorchEncoder:
