@@ -120,10 +120,10 @@ MAX_WRONGLY_ABSTAINED = 0.04  # tuning keeps a margin below the 5% target, for q
 
 
 def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: Tuning) -> Tuning:
-    """The confidence weights and the threshold for `mode`: the most off-topic questions abstained
-    while at most MAX_WRONGLY_ABSTAINED of the answerable ones are. Confidence is linear in its
-    parts, so each part is measured once and the grid is a matrix product."""
-    parts, answerable = [], []
+    """The confidence weights, the threshold for `mode` and (hybrid) the off-topic margin: the most
+    off-topic questions abstained while at most MAX_WRONGLY_ABSTAINED of the answerable ones are.
+    Confidence is linear in its parts, so each part is measured once and the grid is a matrix product."""
+    parts, answerable, gaps = [], [], []
     for case in cases:
         result = retriever.rank(case.signals, mode=mode, tuning=tuning)
         top = retriever.article_ids.index(result.hits[0].article.id) if result.hits else None
@@ -134,19 +134,23 @@ def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: 
                    -retriever.unknown_share(signals)]
         parts.append([dense, *lexical])
         answerable.append(bool(case.expected) and top is not None)
-    parts_matrix, answerable = np.array(parts), np.array(answerable)
+        gap = retriever.off_topic_gap(signals) if mode != "lexical" else None
+        gaps.append(gap[1] if gap is not None else -9.0)
+    parts_matrix, answerable, gaps = np.array(parts), np.array(answerable), np.array(gaps)
     # The weights are shared by the modes: chosen with the hybrid, kept for the others.
     bm25_weights, coverage_weights, unknown_weights = (0, 0.01, 0.02, 0.04, 0.08, 0.16), (0, 0.1, 0.2, 0.4, 0.8), \
         (0, 0.2, 0.4, 0.8, 1.6)
     grid = itertools.product(bm25_weights, coverage_weights, unknown_weights) if mode == "hybrid" \
         else [(tuning.bm25_weight, tuning.coverage_weight, tuning.unknown_weight)]
+    margins = (9.0, 0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15) if mode == "hybrid" else (tuning.off_topic_margin,)
     best_score, chosen = -9.0, tuning
-    for bm25_weight, coverage_weight, unknown_weight in grid:
+    for (bm25_weight, coverage_weight, unknown_weight), margin in itertools.product(grid, margins):
         lexical_weights = [0.0, 0.0, 0.0] if mode == "dense" else [bm25_weight, coverage_weight, unknown_weight]
         weights = np.array([0.0 if mode == "lexical" else 1.0, *lexical_weights])
         confidence = parts_matrix @ weights
+        off_topic = gaps > margin
         for threshold in np.unique(np.round(confidence, 3)):
-            abstain = confidence < threshold
+            abstain = (confidence < threshold) | off_topic
             wrongly = abstain[answerable].mean()
             if wrongly > MAX_WRONGLY_ABSTAINED:
                 break  # thresholds only grow from here
@@ -154,7 +158,8 @@ def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: 
             if score > best_score:
                 best_score = score
                 chosen = dataclasses.replace(tuning, bm25_weight=bm25_weight, coverage_weight=coverage_weight,
-                                             unknown_weight=unknown_weight, **{f"abstain_{mode}": float(threshold)})
+                                             unknown_weight=unknown_weight, off_topic_margin=float(margin),
+                                             **{f"abstain_{mode}": float(threshold)})
     return chosen
 
 
@@ -171,7 +176,14 @@ def print_misses(retriever: Retriever, cases: list[Case], tuning: Tuning) -> Non
     for case in cases:
         result = retriever.rank(case.signals, mode="hybrid", tuning=tuning)
         if not case.expected and not result.abstain:
-            print(f"  {case.question!r}: {result.hits[0].article.id} {result.confidence:.3f}")
+            gap = retriever.off_topic_gap(case.signals)
+            near = f", nearest off-topic {retriever.off_topics[gap[0]].id} {gap[1]:+.3f}" if gap else ""
+            print(f"  {case.question!r}: {result.hits[0].article.id} {result.confidence:.3f}{near}")
+    print("\nanswerable questions sent off-topic:")
+    for case in cases:
+        result = retriever.rank(case.signals, mode="hybrid", tuning=tuning)
+        if case.expected and result.off_topic is not None:
+            print(f"  {case.question!r}: {result.off_topic.id}")
 
 
 def latency(knowledge: KnowledgeBase, questions: list[str], mode: str) -> tuple[float, float]:

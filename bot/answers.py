@@ -43,6 +43,7 @@ NOT_SURE_ADVICE = (
     "Du kan også prøve at skrive spørgsmålet på en anden måde. Gælder det en konkret sag, så spørg "
     "din leder eller kommunens jurist."
 )
+OFF_TOPIC_TOPICS = "Handler dit spørgsmål alligevel om forvaltning, så se måske her:"
 FEEDBACK_QUESTION = "Hjalp svaret?"
 FEEDBACK_THANKS = "Tak for din tilbagemelding! 🙏"
 ARTICLE_GONE = "Den artikel findes ikke længere."
@@ -87,12 +88,18 @@ def render_answer(
 
 
 def render_not_sure(knowledge: KnowledgeBase, answer: Answer) -> Reply:
+    """The abstention: where to ask instead when the question is off-topic (knowledge/uden_for_emnet.yaml),
+    otherwise "not sure"; with the nearest topics as buttons either way."""
     topics = knowledge.nearest_topics(answer, 3)
+    buttons = [[(shorten_label(t.title), f"art:{t.id}:0")] for t in topics]
+    off_topic = answer.result.off_topic if answer.result is not None else None
+    if off_topic is not None:
+        return Reply(escape(off_topic.reply) + (f"\n\n{OFF_TOPIC_TOPICS}" if topics else ""), buttons)
     text = NOT_SURE
     if topics:
         text += f"\n\n{NOT_SURE_TOPICS}"
     text += f"\n\n{NOT_SURE_ADVICE}"
-    return Reply(text, [[(shorten_label(t.title), f"art:{t.id}:0")] for t in topics])
+    return Reply(text, buttons)
 
 
 def render_article_page(knowledge: KnowledgeBase, article_id: str, page: int) -> Reply:

@@ -94,15 +94,19 @@ def run_bot(settings: Settings) -> int:
 
 def run_check() -> int:
     from knowledge.articles import load_articles
+    from knowledge.off_topic import load_off_topics
     from quizzes.bank import load_bank
 
     articles, problems = load_articles()
     questions, quiz_problems = load_bank(article_ids=[a.id for a in articles])
-    problems += quiz_problems
+    off_topics, off_topic_problems = load_off_topics()
+    problems += quiz_problems + off_topic_problems
     per_area = Counter(a.area for a in articles)
     per_area_quiz = Counter(q.area for q in questions)
     print(f"{len(articles)} articles: " + ", ".join(f"{k} {v}" for k, v in sorted(per_area.items())))
     print(f"{len(questions)} quiz questions: " + ", ".join(f"{k} {v}" for k, v in sorted(per_area_quiz.items())))
+    print(f"{len(off_topics)} topics outside the knowledge base, "
+          f"{sum(len(t.examples) for t in off_topics)} examples")
     if problems:
         print(f"\n{len(problems)} problem(s):")
         for problem in problems:

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from knowledge.articles import DEFAULT_DIR, Article, load_articles
+from knowledge.off_topic import DEFAULT_PATH as OFF_TOPIC_PATH
+from knowledge.off_topic import OffTopic, load_off_topics
 from knowledge.retrieval import Embedder, Hit, Retriever, SearchResult, group_paragraphs, paragraphs
 from knowledge.smalltalk import classify_smalltalk
 
@@ -37,14 +39,16 @@ class Answer:
 
 
 class KnowledgeBase:
-    def __init__(self, articles: list[Article]) -> None:
+    def __init__(self, articles: list[Article], off_topics: list[OffTopic] | None = None) -> None:
         self.articles = {a.id: a for a in articles}
-        self.retriever = Retriever(articles)
+        self.retriever = Retriever(articles, off_topics=off_topics or ())
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_DIR) -> tuple[KnowledgeBase, list[str]]:
+        """The articles below `directory` and the off-topic catalog beside it."""
         articles, problems = load_articles(directory)
-        return cls(articles), problems
+        off_topics, off_topic_problems = load_off_topics(directory.parent / OFF_TOPIC_PATH.name)
+        return cls(articles, off_topics), problems + off_topic_problems
 
     # -- embeddings (the caller does the storage I/O, so this can run in a worker thread) -----
 

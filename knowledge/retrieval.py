@@ -28,6 +28,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from knowledge.articles import Article
+from knowledge.off_topic import OffTopic
 from knowledge.text import Analyzer
 
 MAX_PASSAGE_CHARS = 700
@@ -37,7 +38,9 @@ MODES = ("lexical", "dense", "hybrid")
 @dataclass(frozen=True)
 class Tuning:
     """Fusion and abstention constants, chosen with `bench/retrieval.py --tune` on the labelled
-    set in bench/data/ (its output shows the figures behind them)."""
+    set in bench/data/ (its output shows the figures behind them). Where --tune's own pick did
+    worse on the held-out set, the next best point of its grid that keeps answerable questions
+    wrongly abstained under 4% was taken (abstain_hybrid, off_topic_margin; see the closing notes)."""
 
     fusion: str = "mix"  # "mix" (normalised score mix) or "rrf" (reciprocal rank fusion)
     lexical_share: float = 0.5  # mix: weight of the lexical views against the dense one
@@ -46,9 +49,10 @@ class Tuning:
     bm25_weight: float = 0.08  # confidence: per point of raw article BM25 (capped at 20)
     coverage_weight: float = 0.1  # confidence: IDF-weighted share of the question the article covers
     unknown_weight: float = 0.4  # confidence: minus this times the share of unknown words
-    abstain_hybrid: float = 0.894
+    abstain_hybrid: float = 0.93
     abstain_lexical: float = 0.252
     abstain_dense: float = 0.558
+    off_topic_margin: float = 0.05  # off-topic when its example is this much closer (cosine) than any article's
 
     def threshold(self, mode: str) -> float:
         return {"hybrid": self.abstain_hybrid, "lexical": self.abstain_lexical, "dense": self.abstain_dense}[mode]
@@ -114,6 +118,7 @@ class Signals:
     article_bm25: np.ndarray  # raw BM25 of whole articles
     lexical: np.ndarray  # normalised lexical views, summed (0..3)
     dense: np.ndarray | None  # best passage cosine + best question cosine (-2..2)
+    off_topic: np.ndarray | None = None  # per off-topic topic: its best example's cosine
 
 
 @dataclass
@@ -130,10 +135,11 @@ class SearchResult:
     hits: list[Hit] = field(default_factory=list)
     confidence: float = 0.0
     threshold: float = 0.0
+    off_topic: OffTopic | None = None  # the question is about this topic, which no article covers
 
     @property
     def abstain(self) -> bool:
-        return not self.hits or self.confidence < self.threshold
+        return not self.hits or self.confidence < self.threshold or self.off_topic is not None
 
     @property
     def best(self) -> Hit | None:
@@ -149,9 +155,17 @@ class Retriever:
     """Index of the articles; `search` ranks them for a question."""
 
     def __init__(
-        self, articles: Iterable[Article], analyzer: Analyzer | None = None, tuning: Tuning = DEFAULT_TUNING
+        self, articles: Iterable[Article], analyzer: Analyzer | None = None, tuning: Tuning = DEFAULT_TUNING,
+        off_topics: Sequence[OffTopic] = (),
     ) -> None:
         self.tuning = tuning
+        self.off_topics = list(off_topics)
+        # Off-topic examples are matched by the dense model only: their words stay out of the
+        # lexical index, whose vocabulary tells known words from unknown ones.
+        self._off_topic_examples = [example for topic in self.off_topics for example in topic.examples]
+        self._topic_of_example = np.array([i for i, topic in enumerate(self.off_topics) for _ in topic.examples],
+                                          dtype=np.int64)
+        self._off_topic_vectors: np.ndarray | None = None
         self.articles: dict[str, Article] = {a.id: a for a in articles}
         self.passages: dict[str, list[str]] = {a.id: split_passages(a.body) for a in self.articles.values()}
         self.units: list[Unit] = []
@@ -201,9 +215,13 @@ class Retriever:
 
     # -- dense side -----------------------------------------------------------------------------
 
+    def _texts_to_encode(self) -> list[str]:
+        return [u.text for u in self.units] + self._off_topic_examples
+
     def unit_hashes(self) -> list[str]:
-        """Content hashes of the units: the embedding cache's keys (with the model's name)."""
-        return [content_hash(u.text) for u in self.units]
+        """Content hashes of the units and off-topic examples: the embedding cache's keys (with
+        the model's name)."""
+        return [content_hash(text) for text in self._texts_to_encode()]
 
     def attach_embeddings(
         self, embedder: Embedder, known: dict[str, np.ndarray] | None = None
@@ -211,14 +229,15 @@ class Retriever:
         """Switch on dense search. Encodes only the units missing from `known` (the cache) and
         returns those new vectors, for the caller to store."""
         known = known or {}
-        hashes = self.unit_hashes()
+        texts, hashes = self._texts_to_encode(), self.unit_hashes()
         missing = [i for i, h in enumerate(hashes) if h not in known]
         fresh: dict[str, np.ndarray] = {}
         if missing:
-            vectors = embedder.encode([self.units[i].text for i in missing])
+            vectors = embedder.encode([texts[i] for i in missing])
             fresh = {hashes[i]: vectors[row] for row, i in enumerate(missing)}
         vectors_by_hash = {**known, **fresh}
-        self._unit_vectors = np.vstack([vectors_by_hash[h] for h in hashes]).astype(np.float32)
+        matrix = np.vstack([vectors_by_hash[h] for h in hashes]).astype(np.float32)
+        self._unit_vectors, self._off_topic_vectors = matrix[:len(self.units)], matrix[len(self.units):]
         self.embedder = embedder
         return fresh
 
@@ -277,11 +296,15 @@ class Retriever:
             + _normalised(self._per_article_max(unit_lexical, ~self._is_question)
                           + self._per_article_max(unit_lexical, self._is_question))
         )
-        unit_dense = dense = None
+        unit_dense = dense = off_topic = None
         if query_vector is not None and self._unit_vectors is not None:
             unit_dense = self._unit_vectors @ query_vector.astype(np.float32)
             dense = self._per_article_dense(unit_dense)
-        return Signals(query_tokens, max(0, unknown), unit_lexical, unit_dense, article_bm25, lexical, dense)
+            if self.off_topics:
+                off_topic = np.full(len(self.off_topics), -1.0, dtype=np.float32)
+                np.maximum.at(off_topic, self._topic_of_example, self._off_topic_vectors @ query_vector)
+        return Signals(query_tokens, max(0, unknown), unit_lexical, unit_dense, article_bm25, lexical, dense,
+                       off_topic)
 
     @staticmethod
     def _bm25_scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray:
@@ -362,7 +385,22 @@ class Retriever:
         hits = [Hit(self.articles[self._article_ids[i]], self._best_passage(i, signals), float(fused[i]))
                 for i in order]
         confidence = self.confidence(signals, int(order[0]), mode, tuning) if hits else 0.0
-        return SearchResult(query, mode, hits, confidence, tuning.threshold(mode))
+        off_topic = self.off_topic(signals, tuning) if mode != "lexical" else None  # a dense-only signal
+        return SearchResult(query, mode, hits, confidence, tuning.threshold(mode), off_topic)
+
+    def off_topic_gap(self, signals: Signals) -> tuple[int, float] | None:
+        """The off-topic topic closest to the question, and how much closer (cosine) its best
+        example is than the closest unit of any article."""
+        if signals.off_topic is None or signals.unit_dense is None or not len(signals.off_topic):
+            return None
+        best = int(np.argmax(signals.off_topic))
+        return best, float(signals.off_topic[best]) - float(signals.unit_dense.max())
+
+    def off_topic(self, signals: Signals, tuning: Tuning) -> OffTopic | None:
+        gap = self.off_topic_gap(signals)
+        if gap is None or gap[1] <= tuning.off_topic_margin:
+            return None
+        return self.off_topics[gap[0]]
 
     def _best_passage(self, article_index: int, signals: Signals) -> int:
         """The passage of the article that matches best; an example question points to the answer."""

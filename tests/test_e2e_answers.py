@@ -2,6 +2,7 @@
 
 import sqlite3
 
+from knowledge.off_topic import load_off_topics
 from tests.support import BotProcess, ChatUser, EmulatorThread, buttons
 
 
@@ -31,7 +32,12 @@ def test_related_articles_are_offered(bot: BotProcess, user: ChatUser) -> None:
 
 def test_off_topic_question_is_answered_honestly(bot: BotProcess, user: ChatUser) -> None:
     reply = user.ask("hvem vandt fodboldlandskampen i går?")
-    assert reply["text"].startswith("Det er jeg ikke sikker på")
+    # Either the plain abstention or, once the model is loaded, the catalog's pointer for questions
+    # outside work (knowledge/uden_for_emnet.yaml); never a legal passage.
+    off_topics, _ = load_off_topics()
+    beginnings = ("Det er jeg ikke sikker på", *(topic.reply for topic in off_topics))
+    assert reply["text"].startswith(beginnings), reply["text"]
+    assert "Kilde:" not in reply["text"]
     assert 1 <= len(buttons(reply)) <= 3
 
 

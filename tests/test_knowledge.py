@@ -186,3 +186,56 @@ def test_questions_arriving_together_are_encoded_in_one_batch(knowledge_base: Kn
 
     vectors = asyncio.run(many())
     assert len(vectors) == 10 and sum(calls) == 10 and len(calls) <= 2
+
+
+class WordEmbedder:
+    """A stand-in for the model: texts sharing words get close vectors (bag of words, hashed)."""
+
+    name = "words"
+
+    def encode(self, texts):
+        import zlib
+
+        vectors = np.zeros((len(texts), 64), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                vectors[row, zlib.crc32(word.strip("?.,").encode()) % 64] += 1
+        return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9, None)
+
+
+def test_a_question_like_an_off_topic_example_is_redirected() -> None:
+    from bot.answers import render_not_sure
+    from knowledge.off_topic import OffTopic
+
+    printers = OffTopic("it-support", "IT-problemer", "Kontakt jeres IT-support.",
+                        ("printeren virker ikke", "printeren på kontoret printer ikke", "min skærm er sort"))
+    knowledge = KnowledgeBase([article("aktindsigt", "Aktindsigt", "Enhver kan søge aktindsigt i dokumenter.",
+                                       questions=("hvem kan søge aktindsigt", "frist for aktindsigt"))], [printers])
+    knowledge.attach_embeddings(WordEmbedder(), {})
+    embedder = WordEmbedder()
+
+    def ask(question: str) -> Answer:
+        return knowledge.answer(question, embedder.encode([question])[0])
+
+    redirected = ask("printeren virker ikke igen")
+    assert redirected.abstained and redirected.result.off_topic == printers
+    reply = render_not_sure(knowledge, redirected)
+    assert reply.text.startswith("Kontakt jeres IT-support.")
+    assert not ask("hvem kan søge aktindsigt").result.off_topic  # closer to an article than to the examples
+    lexical_only = knowledge.answer("printeren virker ikke igen")  # no vector: the rule needs the model
+    assert lexical_only.result.off_topic is None
+
+
+def test_off_topic_catalog_problems_are_reported(tmp_path: Path) -> None:
+    from knowledge.off_topic import load_off_topics
+
+    path = tmp_path / "uden_for_emnet.yaml"
+    path.write_text('- id: It Support\n  title: ""\n  reply: "Spørg IT."\n  examples: ["a", "b", "c"]\n'
+                    '- id: vejret\n  title: "Vejret"\n  reply: "Det ved jeg ikke."\n  examples: ["regn i morgen"]\n'
+                    '- id: ok\n  title: "OK"\n  reply: "Spørg HR."\n  examples: ["løn", "ferie", "barsel"]\n',
+                    encoding="utf-8")
+    topics, problems = load_off_topics(path)
+    assert [t.id for t in topics] == ["ok"]
+    assert any("id must be" in p for p in problems) and any("title" in p for p in problems)
+    assert any("at least 3 examples" in p for p in problems)
+    assert load_off_topics(tmp_path / "missing.yaml") == ([], [])
