@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from knowledge.articles import load_articles
+from quizzes.bank import load_bank
 from tests.conftest import start_bot
 from tests.support import BotProcess, ChatUser, EmulatorThread, buttons, midday_zone
 
@@ -86,7 +88,11 @@ def test_quiz_on_the_topic_of_an_answer(bot: BotProcess, user: ChatUser) -> None
         # The delivery row is written before the poll is sent (its poll id just after).
         question_id = connection.execute(
             "SELECT question_id FROM deliveries WHERE user_id = ? ORDER BY id DESC", (user.user_id,)).fetchone()[0]
-    assert question_id.startswith("fja-")
+    article_id = next(button["callback_data"].split(":")[1] for row in reply["reply_markup"]["inline_keyboard"]
+                      for button in row if button["callback_data"].startswith("art:"))
+    articles, _ = load_articles()
+    bank, _ = load_bank(article_ids=[a.id for a in articles])
+    assert article_id in next(q.articles for q in bank if q.id == question_id)
 
 
 def test_progress_text_and_chart(bot: BotProcess, user: ChatUser) -> None:
