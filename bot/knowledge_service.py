@@ -16,6 +16,7 @@ from knowledge.embeddings import SentenceEmbedder
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000  # longer messages are searched on their beginning
 MAX_BATCH = 32
+ENCODERS = 2  # batches encoded at once: one per core
 
 
 class KnowledgeService:
@@ -24,7 +25,7 @@ class KnowledgeService:
         self.embedder = embedder
         self.dense_failed = False
         self._waiting: list[tuple[str, asyncio.Future]] = []
-        self._encoder: asyncio.Task | None = None
+        self._encoders: set[asyncio.Task] = set()
 
     @classmethod
     def load(cls, embedding_model: str | None) -> KnowledgeService:
@@ -61,12 +62,14 @@ class KnowledgeService:
         return self.knowledge.answer(question, vector)
 
     async def _encode(self, question: str) -> np.ndarray:
-        """Queries that arrive together are encoded in one call by one encoder at a time, which keeps
-        the two cores from thrashing; the encoder groups them by length, so none is padded."""
+        """Queries that arrive together are encoded in one call, by at most ENCODERS encoders at a
+        time; the encoder groups them by length, so none is padded."""
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((question, future))
-        if self._encoder is None or self._encoder.done():
-            self._encoder = asyncio.create_task(self._encode_waiting())
+        if len(self._encoders) < ENCODERS:
+            task = asyncio.create_task(self._encode_waiting())
+            self._encoders.add(task)
+            task.add_done_callback(self._encoders.discard)
         return await future
 
     async def _encode_waiting(self) -> None:
