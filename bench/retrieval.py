@@ -20,6 +20,7 @@ import dataclasses
 import itertools
 import logging
 import random
+import re
 import resource
 import statistics
 import sys
@@ -163,6 +164,23 @@ def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: 
     return chosen
 
 
+def word_set(text: str) -> set[str]:
+    return set(re.findall(r"\w+", text.lower()))
+
+
+def near_copies(knowledge: KnowledgeBase, cases: list[Case], similarity: float = 0.6) -> set[str]:
+    """Evaluation questions that nearly repeat an article's example question or an off-topic
+    example (word Jaccard >= `similarity`): they flatter the figures, so they are reported apart."""
+    examples = [word_set(q) for a in knowledge.articles.values() for q in a.questions]
+    examples += [word_set(e) for t in knowledge.retriever.off_topics for e in t.examples]
+    copied = set()
+    for case in cases:
+        words = word_set(case.question)
+        if any(len(words & e) / len(words | e) >= similarity for e in examples):
+            copied.add(case.question)
+    return copied
+
+
 def print_misses(retriever: Retriever, cases: list[Case], tuning: Tuning) -> None:
     """The hybrid's recall@1 misses and the negatives it answered: where content or tuning falls short."""
     print("\nrecall@1 misses (expected -> got, top 3):")
@@ -268,6 +286,13 @@ def main() -> None:
         print(f"{mode:<8} {scores['recall@1']:>6.3f} {scores['recall@3']:>6.3f} {scores['mrr@10']:>7.3f}"
               f" {scores['abstain_precision']:>7.3f} {scores['abstain_recall']:>7.3f}"
               f" {scores['wrongly_abstained']:>11.3f} {p50:>7.1f} {p95:>7.1f}")
+    copied = near_copies(knowledge, cases)
+    if copied:
+        rest = [c for c in cases if c.question not in copied]
+        scores = evaluate(knowledge.retriever, rest, "hybrid", tuning)
+        print(f"\n{len(copied)} questions nearly repeat an example in the content (word Jaccard >= 0.6); "
+              f"without them, hybrid: R@1 {scores['recall@1']:.3f} R@3 {scores['recall@3']:.3f} "
+              f"abst.R {scores['abstain_recall']:.3f} wrong abst. {scores['wrongly_abstained']:.3f}")
     if args.misses:
         print_misses(knowledge.retriever, cases, tuning)
     if args.growth:
