@@ -49,7 +49,7 @@ class Tuning:
     bm25_weight: float = 0.08  # confidence: per point of raw article BM25 (capped at 20)
     coverage_weight: float = 0.1  # confidence: IDF-weighted share of the question the article covers
     unknown_weight: float = 0.4  # confidence: minus this times the share of unknown words
-    abstain_hybrid: float = 0.95
+    abstain_hybrid: float = 0.97
     abstain_lexical: float = 0.252
     abstain_dense: float = 0.558
     off_topic_margin: float = 0.05  # off-topic when its example is this much closer (cosine) than any article's
