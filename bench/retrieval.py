@@ -124,7 +124,7 @@ def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: 
     """The confidence weights, the threshold for `mode` and (hybrid) the off-topic margin: the most
     off-topic questions abstained while at most MAX_WRONGLY_ABSTAINED of the answerable ones are.
     Confidence is linear in its parts, so each part is measured once and the grid is a matrix product."""
-    parts, answerable, gaps = [], [], []
+    parts, answerable, gaps, word_gaps = [], [], [], []
     for case in cases:
         result = retriever.rank(case.signals, mode=mode, tuning=tuning)
         top = retriever.article_ids.index(result.hits[0].article.id) if result.hits else None
@@ -137,19 +137,23 @@ def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: 
         answerable.append(bool(case.expected) and top is not None)
         gap = retriever.off_topic_gap(signals) if mode != "lexical" else None
         gaps.append(gap[1] if gap is not None else -9.0)
-    parts_matrix, answerable, gaps = np.array(parts), np.array(answerable), np.array(gaps)
+        word_gap = retriever.off_topic_word_gap(signals, top)
+        word_gaps.append(word_gap[1] if word_gap is not None else -9.0)
+    parts_matrix, answerable = np.array(parts), np.array(answerable)
+    gaps, word_gaps = np.array(gaps), np.array(word_gaps)
     # The weights are shared by the modes: chosen with the hybrid, kept for the others.
     bm25_weights, coverage_weights, unknown_weights = (0, 0.01, 0.02, 0.04, 0.08, 0.16), (0, 0.1, 0.2, 0.4, 0.8), \
         (0, 0.2, 0.4, 0.8, 1.6)
     grid = itertools.product(bm25_weights, coverage_weights, unknown_weights) if mode == "hybrid" \
         else [(tuning.bm25_weight, tuning.coverage_weight, tuning.unknown_weight)]
-    margins = (9.0, 0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15) if mode == "hybrid" else (tuning.off_topic_margin,)
+    margins = itertools.product((9.0, 0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15), (9.0, 0.0, 0.1, 0.2, 0.3)) \
+        if mode == "hybrid" else [(tuning.off_topic_margin, tuning.off_topic_word_margin)]
     best_score, chosen = -9.0, tuning
-    for (bm25_weight, coverage_weight, unknown_weight), margin in itertools.product(grid, margins):
+    for (bm25_weight, coverage_weight, unknown_weight), (margin, word_margin) in itertools.product(grid, list(margins)):
         lexical_weights = [0.0, 0.0, 0.0] if mode == "dense" else [bm25_weight, coverage_weight, unknown_weight]
         weights = np.array([0.0 if mode == "lexical" else 1.0, *lexical_weights])
         confidence = parts_matrix @ weights
-        off_topic = gaps > margin
+        off_topic = (gaps > margin) | (word_gaps > word_margin)
         for threshold in np.unique(np.round(confidence, 3)):
             abstain = (confidence < threshold) | off_topic
             wrongly = abstain[answerable].mean()
@@ -160,6 +164,7 @@ def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: 
                 best_score = score
                 chosen = dataclasses.replace(tuning, bm25_weight=bm25_weight, coverage_weight=coverage_weight,
                                              unknown_weight=unknown_weight, off_topic_margin=float(margin),
+                                             off_topic_word_margin=float(word_margin),
                                              **{f"abstain_{mode}": float(threshold)})
     return chosen
 
@@ -196,6 +201,9 @@ def print_misses(retriever: Retriever, cases: list[Case], tuning: Tuning) -> Non
         if not case.expected and not result.abstain:
             gap = retriever.off_topic_gap(case.signals)
             near = f", nearest off-topic {retriever.off_topics[gap[0]].id} {gap[1]:+.3f}" if gap else ""
+            top = retriever.article_ids.index(result.hits[0].article.id)
+            word_gap = retriever.off_topic_word_gap(case.signals, top)
+            near += f", words {retriever.off_topics[word_gap[0]].id} {word_gap[1]:+.2f}" if word_gap else ""
             print(f"  {case.question!r}: {result.hits[0].article.id} {result.confidence:.3f}{near}")
     print("\nanswerable questions sent off-topic:")
     for case in cases:

@@ -40,7 +40,8 @@ class Tuning:
     """Fusion and abstention constants, chosen with `bench/retrieval.py --tune` on the labelled
     set in bench/data/ (its output shows the figures behind them). Where --tune's own pick did
     worse on the held-out set, the next best point of its grid that keeps answerable questions
-    wrongly abstained under 4% was taken (abstain_hybrid, off_topic_margin; see the closing notes)."""
+    wrongly abstained under 4% was taken (abstain_hybrid and the off-topic margins; see the closing
+    notes)."""
 
     fusion: str = "mix"  # "mix" (normalised score mix) or "rrf" (reciprocal rank fusion)
     lexical_share: float = 0.5  # mix: weight of the lexical views against the dense one
@@ -49,10 +50,11 @@ class Tuning:
     bm25_weight: float = 0.08  # confidence: per point of raw article BM25 (capped at 20)
     coverage_weight: float = 0.1  # confidence: IDF-weighted share of the question the article covers
     unknown_weight: float = 0.4  # confidence: minus this times the share of unknown words
-    abstain_hybrid: float = 0.97
+    abstain_hybrid: float = 0.96
     abstain_lexical: float = 0.252
     abstain_dense: float = 0.558
     off_topic_margin: float = 0.05  # off-topic when its example is this much closer (cosine) than any article's
+    off_topic_word_margin: float = 0.03  # ... or a topic's examples cover this much more of the question's words
 
     def threshold(self, mode: str) -> float:
         return {"hybrid": self.abstain_hybrid, "lexical": self.abstain_lexical, "dense": self.abstain_dense}[mode]
@@ -119,6 +121,7 @@ class Signals:
     lexical: np.ndarray  # normalised lexical views, summed (0..3)
     dense: np.ndarray | None  # best passage cosine + best question cosine (-2..2)
     off_topic: np.ndarray | None = None  # per off-topic topic: its best example's cosine
+    off_topic_words: np.ndarray | None = None  # per off-topic topic: the question's weight its examples cover
 
 
 @dataclass
@@ -160,8 +163,8 @@ class Retriever:
     ) -> None:
         self.tuning = tuning
         self.off_topics = list(off_topics)
-        # Off-topic examples are matched by the dense model only: their words stay out of the
-        # lexical index, whose vocabulary tells known words from unknown ones.
+        # Off-topic examples stay out of the lexical index, whose vocabulary tells known words from
+        # unknown ones; they are matched by the model and by the words they share with the question.
         self._off_topic_examples = [example for topic in self.off_topics for example in topic.examples]
         self._topic_of_example = np.array([i for i, topic in enumerate(self.off_topics) for _ in topic.examples],
                                           dtype=np.int64)
@@ -177,6 +180,8 @@ class Retriever:
         self.analyzer = analyzer or Analyzer()
         for unit in self.units:
             self.analyzer.add_vocabulary(self.analyzer.words(unit.text))
+        self._off_topic_words = [{t for example in topic.examples for t in self.analyzer.tokens(example)}
+                                 for topic in self.off_topics]
         self._article_ids = list(self.articles)
         position = {article_id: i for i, article_id in enumerate(self._article_ids)}
         self._article_of_unit = np.array([position[u.article_id] for u in self.units], dtype=np.int64)
@@ -296,6 +301,7 @@ class Retriever:
             + _normalised(self._per_article_max(unit_lexical, ~self._is_question)
                           + self._per_article_max(unit_lexical, self._is_question))
         )
+        off_topic_words = self._off_topic_coverage(raw_tokens) if self.off_topics else None
         unit_dense = dense = off_topic = None
         if query_vector is not None and self._unit_vectors is not None:
             unit_dense = self._unit_vectors @ query_vector.astype(np.float32)
@@ -304,7 +310,19 @@ class Retriever:
                 off_topic = np.full(len(self.off_topics), -1.0, dtype=np.float32)
                 np.maximum.at(off_topic, self._topic_of_example, self._off_topic_vectors @ query_vector)
         return Signals(query_tokens, max(0, unknown), unit_lexical, unit_dense, article_bm25, lexical, dense,
-                       off_topic)
+                       off_topic, off_topic_words)
+
+    def _off_topic_coverage(self, raw_tokens: list[str]) -> np.ndarray:
+        """Per off-topic topic, the share of the question's weight (IDF in the articles; a word they
+        do not know weighs as the rarest) that its examples contain. Uncorrected tokens: a word
+        only the catalog knows must not be 'corrected' into an article's word first."""
+        words = self.analyzer.tokens_for_coverage(raw_tokens)
+        weights = [self._idf.get(t, self._unknown_idf) for t in words]
+        total = sum(weights)
+        if not total:
+            return np.zeros(len(self.off_topics), dtype=np.float32)
+        return np.array([sum(w for t, w in zip(words, weights, strict=True) if t in topic) / total
+                         for topic in self._off_topic_words], dtype=np.float32)
 
     @staticmethod
     def _bm25_scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray:
@@ -385,7 +403,7 @@ class Retriever:
         hits = [Hit(self.articles[self._article_ids[i]], self._best_passage(i, signals), float(fused[i]))
                 for i in order]
         confidence = self.confidence(signals, int(order[0]), mode, tuning) if hits else 0.0
-        off_topic = self.off_topic(signals, tuning) if mode != "lexical" else None  # a dense-only signal
+        off_topic = self.off_topic(signals, int(order[0]) if hits else None, mode, tuning)
         return SearchResult(query, mode, hits, confidence, tuning.threshold(mode), off_topic)
 
     def off_topic_gap(self, signals: Signals) -> tuple[int, float] | None:
@@ -396,11 +414,25 @@ class Retriever:
         best = int(np.argmax(signals.off_topic))
         return best, float(signals.off_topic[best]) - float(signals.unit_dense.max())
 
-    def off_topic(self, signals: Signals, tuning: Tuning) -> OffTopic | None:
-        gap = self.off_topic_gap(signals)
-        if gap is None or gap[1] <= tuning.off_topic_margin:
+    def off_topic_word_gap(self, signals: Signals, top_article: int | None) -> tuple[int, float] | None:
+        """The off-topic topic whose examples share most of the question's words, and how much more
+        of its weight they cover than the best article does."""
+        if signals.off_topic_words is None or not len(signals.off_topic_words):
             return None
-        return self.off_topics[gap[0]]
+        best = int(np.argmax(signals.off_topic_words))
+        covered = self.coverage(signals, top_article) if top_article is not None else 0.0
+        return best, float(signals.off_topic_words[best]) - covered
+
+    def off_topic(self, signals: Signals, top_article: int | None, mode: str, tuning: Tuning) -> OffTopic | None:
+        """The topic the question is about when it is one no article covers: by the model (not in
+        lexical mode) or by the words the question shares with the topic's examples."""
+        gap = self.off_topic_gap(signals) if mode != "lexical" else None
+        if gap is not None and gap[1] > tuning.off_topic_margin:
+            return self.off_topics[gap[0]]
+        word_gap = self.off_topic_word_gap(signals, top_article)
+        if word_gap is not None and word_gap[1] > tuning.off_topic_word_margin:
+            return self.off_topics[word_gap[0]]
+        return None
 
     def _best_passage(self, article_index: int, signals: Signals) -> int:
         """The passage of the article that matches best; an example question points to the answer."""

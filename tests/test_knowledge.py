@@ -222,8 +222,19 @@ def test_a_question_like_an_off_topic_example_is_redirected() -> None:
     reply = render_not_sure(knowledge, redirected)
     assert reply.text.startswith("Kontakt jeres IT-support.")
     assert not ask("hvem kan søge aktindsigt").result.off_topic  # closer to an article than to the examples
-    lexical_only = knowledge.answer("printeren virker ikke igen")  # no vector: the rule needs the model
-    assert lexical_only.result.off_topic is None
+
+
+def test_a_question_sharing_more_words_with_an_off_topic_topic_is_redirected_without_the_model() -> None:
+    from knowledge.off_topic import OffTopic
+
+    pay = OffTopic("personale", "Løn og ferie", "Spørg HR.", ("hvornår kommer lønnen", "hvor mange feriedage har jeg",
+                                                            "løn under barsel"))
+    knowledge = KnowledgeBase([article("aktindsigt", "Aktindsigt", "Enhver kan søge aktindsigt i dokumenter, "
+                                       "også om en ansats løn.", questions=("hvem kan søge aktindsigt", "frist"))],
+                              [pay])
+    assert knowledge.answer("hvor mange feriedage har jeg tilbage").result.off_topic == pay
+    # "løn" is in both, but the article covers the question's words at least as well: answered.
+    assert knowledge.answer("aktindsigt i en ansats løn").result.off_topic is None
 
 
 def test_off_topic_catalog_problems_are_reported(tmp_path: Path) -> None:
