@@ -1,7 +1,8 @@
 """Topics the assistant does not cover (knowledge/uden_for_emnet.yaml): IT support, pay and
 leave, concrete benefits, building permits, everyday life. A question that resembles one of
-their examples more than any article gets a friendly pointer to where to ask instead, not a
-legal passage that merely shares a few words with it.
+their examples more than any article (by the model, or by the weight of the words it shares
+with them) gets a friendly pointer to where to ask instead, not a legal passage that merely
+shares a few words with it.
 """
 
 from __future__ import annotations
