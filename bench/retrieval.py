@@ -121,7 +121,7 @@ MAX_WRONGLY_ABSTAINED = 0.04  # tuning keeps a margin below the 5% target, for q
 
 
 def tune_abstention(retriever: Retriever, cases: list[Case], mode: str, tuning: Tuning) -> Tuning:
-    """The confidence weights, the threshold for `mode` and (hybrid) the off-topic margin: the most
+    """The confidence weights, the threshold for `mode` and (hybrid) the two off-topic margins: the most
     off-topic questions abstained while at most MAX_WRONGLY_ABSTAINED of the answerable ones are.
     Confidence is linear in its parts, so each part is measured once and the grid is a matrix product."""
     parts, answerable, gaps, word_gaps = [], [], [], []

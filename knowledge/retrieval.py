@@ -313,16 +313,24 @@ class Retriever:
                        off_topic, off_topic_words)
 
     def _off_topic_coverage(self, raw_tokens: list[str]) -> np.ndarray:
-        """Per off-topic topic, the share of the question's weight (IDF in the articles; a word they
-        do not know weighs as the rarest) that its examples contain. Uncorrected tokens: a word
-        only the catalog knows must not be 'corrected' into an article's word first."""
-        words = self.analyzer.tokens_for_coverage(raw_tokens)
-        weights = [self._idf.get(t, self._unknown_idf) for t in words]
+        """Per off-topic topic, the share of the question's weight that its examples contain.
+        Uncorrected tokens: a word only the catalog knows must not be 'corrected' into an
+        article's word first."""
+        words, weights = self._weighted_words(raw_tokens)
         total = sum(weights)
-        if not total:
-            return np.zeros(len(self.off_topics), dtype=np.float32)
-        return np.array([sum(w for t, w in zip(words, weights, strict=True) if t in topic) / total
-                         for topic in self._off_topic_words], dtype=np.float32)
+        return np.array([self._weighted_share(words, weights, topic, total) for topic in self._off_topic_words],
+                        dtype=np.float32)
+
+    def _weighted_words(self, tokens: list[str]) -> tuple[list[str], list[float]]:
+        """The words that count for coverage and their weights: IDF in the articles, and a word
+        no article has weighs as the rarest."""
+        words = self.analyzer.tokens_for_coverage(tokens)
+        return words, [self._idf.get(t, self._unknown_idf) for t in words]
+
+    @staticmethod
+    def _weighted_share(words: list[str], weights: list[float], vocabulary: set[str], total: float) -> float:
+        covered = sum(w for t, w in zip(words, weights, strict=True) if t in vocabulary)
+        return covered / total if total else 0.0
 
     @staticmethod
     def _bm25_scores(index: bm25s.BM25, tokens: list[str]) -> np.ndarray:
@@ -367,12 +375,9 @@ class Retriever:
     def coverage(self, signals: Signals, article: int) -> float:
         """The share of the question's weight (IDF) that the article contains; a word the index
         does not know weighs as much as the rarest and is never covered."""
-        words = self.analyzer.tokens_for_coverage(signals.query_tokens)
-        article_tokens = self._article_token_sets[article]
-        weights = [self._idf.get(t, self._unknown_idf) for t in words]
-        covered = sum(w for t, w in zip(words, weights, strict=True) if t in article_tokens)
+        words, weights = self._weighted_words(signals.query_tokens)
         total = sum(weights) + self._unknown_idf * signals.unknown_tokens
-        return covered / total if total else 0.0
+        return self._weighted_share(words, weights, self._article_token_sets[article], total)
 
     def unknown_share(self, signals: Signals) -> float:
         words = len(self.analyzer.tokens_for_coverage(signals.query_tokens)) + signals.unknown_tokens
