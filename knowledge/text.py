@@ -25,7 +25,9 @@ STOP_WORDS = frozenset({
     "sin", "sit", "sine", "vores", "jeres", "deres", "hans", "hendes", "dens", "dets", "ens", "hen",
     "mere", "meget"
 })
-WORD = re.compile(r"§+\s*\d+\s*[a-z]?\b|\d+[a-z]?\b|[^\W\d_]+(?:-[^\W\d_]+)*", re.IGNORECASE)
+# Section numbers ("§ 19 a"), numbers ("72", "3a"), codes that start with digits ("2FA", "4G") and
+# words (hyphenated ones whole: "cpr-nummer").
+WORD = re.compile(r"§+\s*\d+\s*[a-z]?\b|\d+[a-z]?\b|\d+[^\W_]+|[^\W\d_]+(?:-[^\W\d_]+)*", re.IGNORECASE)
 LINKING = ("s", "e")  # Danish compounds often join with -s- or -e-
 MIN_PART = 4
 NOUN_ENDINGS = ("ering", "ning", "ing")

@@ -57,6 +57,8 @@ def test_section_numbers_and_abbreviations_survive() -> None:
     assert "§19" in tokens
     assert analyzer.stem("forvaltningsloven") in tokens
     assert analyzer.tokens("§19") == ["§19"]
+    assert analyzer.tokens("2FA") == ["2fa"]  # not "fa"
+    assert "72" in analyzer.tokens("72 timer")
 
 
 def test_meaningful_small_words_are_kept() -> None:
