@@ -4,8 +4,12 @@ background (cached in SQLite), queries encoded off the event loop."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -17,6 +21,14 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000  # longer messages are searched on their beginning
 MAX_BATCH = 32
 ENCODERS = 2  # batches encoded at once: one per core
+ENCODER_NICENESS = 5  # encoder threads yield the CPU to the event loop's thread when both want it
+
+
+def _lower_thread_priority() -> None:
+    """Under saturation the event loop's thread is the bottleneck (every update passes through it),
+    while an encoder can wait a moment; Linux sets niceness per thread."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: normal priority
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), ENCODER_NICENESS)
 
 
 class KnowledgeService:
@@ -26,6 +38,7 @@ class KnowledgeService:
         self.dense_failed = False
         self._waiting: list[tuple[str, asyncio.Future]] = []
         self._encoders: set[asyncio.Task] = set()
+        self._encoder_threads = ThreadPoolExecutor(ENCODERS, "encoder", initializer=_lower_thread_priority)
 
     @classmethod
     def load(cls, embedding_model: str | None) -> KnowledgeService:
@@ -76,7 +89,8 @@ class KnowledgeService:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
-                vectors = await asyncio.to_thread(self.embedder.encode, [q for q, _ in batch])
+                vectors = await asyncio.get_running_loop().run_in_executor(
+                    self._encoder_threads, self.embedder.encode, [q for q, _ in batch])
             except Exception as error:  # every waiting question gets the error, none hangs
                 for _, future in batch:
                     if not future.done():

@@ -1,5 +1,6 @@
 """Tokenising, stemming, compounds, fusion, the abstention threshold and rendering — no Telegram."""
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -188,6 +189,28 @@ def test_questions_arriving_together_are_encoded_in_one_batch(knowledge_base: Kn
 
     vectors = asyncio.run(many())
     assert len(vectors) == 10 and sum(calls) == 10 and len(calls) <= 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread niceness is a Linux feature")
+def test_encoding_runs_at_a_lower_priority_than_the_event_loop(knowledge_base: KnowledgeBase) -> None:
+    import asyncio
+    import os
+    import threading
+
+    from bot.knowledge_service import KnowledgeService
+
+    seen = []
+
+    class PriorityRecordingEmbedder:
+        name = "priority"
+
+        def encode(self, texts):
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return np.ones((len(texts), 4), dtype=np.float32) / 2
+
+    service = KnowledgeService(knowledge_base, PriorityRecordingEmbedder())
+    asyncio.run(service._encode("spørgsmål"))
+    assert seen and seen[0] > os.getpriority(os.PRIO_PROCESS, 0)
 
 
 class WordEmbedder:
