@@ -3,15 +3,15 @@
 Lexical evidence comes in three views: BM25 over whole articles (title, tags, example questions and
 body), over each passage, and over each example question. Dense evidence is the cosine of the
 question to an article's best passage plus its best example question. The views are normalised per
-query and mixed (or fused by reciprocal rank); a separate confidence score, from absolute signals
-(the raw BM25 score, the best cosine, and how many of the question's words the article covers),
-decides when to abstain. `bench/retrieval.py --tune` chose the constants in `Tuning`.
+query and mixed (or fused by reciprocal rank). `bench/retrieval.py --tune` chose the constants in
+`Tuning`.
 
 Confidence (whether to answer at all) uses absolute signals, since the fused scores are relative
 to the best article: the best cosine, the raw article BM25, how much of the question's weight
 (IDF) the best article covers, and the share of the question's words the index does not know at
 all. The last two catch questions that share a few everyday words with an article ("frist",
-"borger") while their subject ("arbejdsskade", "barsel") appears nowhere.
+"borger") while their subject ("arbejdsskade", "barsel") appears nowhere. A question closer to a
+topic of the off-topic catalog than to any article is not answered either (knowledge/off_topic.py).
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class Unit:
 class Signals:
     """Everything measured for one question, before fusion (cheap to re-fuse when tuning)."""
 
-    query_tokens: list[str]  # the question's tokens the index knows (some after spelling correction)
+    query_tokens: list[str]  # the question's tokens, spelling corrected; long unknown ones that cannot be are dropped
     unknown_tokens: int  # tokens neither known nor correctable (digits aside)
     unit_lexical: np.ndarray
     unit_dense: np.ndarray | None
