@@ -397,9 +397,11 @@ class BotRun:
         refused_before, unsolicited_before = Counter(self.server.emulator.refused), self.load.unsolicited
         since = time.monotonic()
         pid = self.bot.process.pid
+        calls_before = Counter(self.server.emulator.state.calls)
         with CpuMeter(pid) as bot_cpu, CpuMeter(os.getpid()) as own_cpu:
             figures = summarize(await work, window_only)
-        self.notes.append(cpu_note(name, figures, bot_cpu, own_cpu))
+        calls = Counter(self.server.emulator.state.calls) - calls_before
+        self.notes.append(cpu_note(name, figures, bot_cpu, own_cpu, calls))
         now_mb = vm_rss_mb(pid)
         rss = f"{now_mb:.0f} MB, peak {max(now_mb, self.memory.peak(since)):.0f} MB"
         self.phases.append((name, figures, self.server.emulator.refused - refused_before,
@@ -461,12 +463,16 @@ class CpuMeter:
         self.cpu, self.wall = cpu_seconds(self.pid) - self.cpu, time.monotonic() - self.wall
 
 
-def cpu_note(name: str, figures: dict, bot: CpuMeter, generator: CpuMeter) -> str:
-    """Where the machine's CPU went in a phase: the bot's share says what an update costs it."""
+def cpu_note(name: str, figures: dict, bot: CpuMeter, generator: CpuMeter, calls: Counter) -> str:
+    """Where the machine's CPU went in a phase: the bot's share says what an update costs it, and its
+    Bot API calls (getUpdates aside) how much sending each update brings."""
     handled = max(1, figures["handled"])
+    sends = sum(count for method, count in calls.items() if method != "getUpdates")
+    busiest = ", ".join(f"{method} {count / handled:.2f}" for method, count in calls.most_common(4))
     return (f"{name}: bot CPU {1000 * bot.cpu / handled:.1f} ms per handled update ({bot.cpu / bot.wall:.2f} "
             f"cores); load generator and emulator {1000 * generator.cpu / handled:.1f} ms "
-            f"({generator.cpu / generator.wall:.2f} cores)")
+            f"({generator.cpu / generator.wall:.2f} cores); Bot API calls per update {sends / handled:.2f} "
+            f"({busiest})")
 
 
 async def run_echo(args: argparse.Namespace, directory: Path, notes: list[str]) -> tuple[float, tuple]:
@@ -487,9 +493,11 @@ async def run_echo(args: argparse.Namespace, directory: Path, notes: list[str]) 
             await asyncio.sleep(0.1)
         print(f"echo baseline: {args.saturation_users} learners back to back for {args.saturation_seconds:g} s",
               flush=True)
+        calls_before = Counter(server.emulator.state.calls)
         with CpuMeter(echo.pid) as echo_cpu, CpuMeter(os.getpid()) as own_cpu:
             figures = summarize(await load.saturate(args.saturation_users, args.saturation_seconds), window_only=True)
-        notes.append(cpu_note("echo", figures, echo_cpu, own_cpu))
+        calls = Counter(server.emulator.state.calls) - calls_before
+        notes.append(cpu_note("echo", figures, echo_cpu, own_cpu, calls))
         print(f"  echo: {figures['throughput']:.1f} updates/s, p95 {figures['p95']:.0f} ms", flush=True)
         row = ("echo", figures, server.emulator.refused, load.unsolicited, f"echo bot {vm_rss_mb(echo.pid):.0f} MB")
         return figures["throughput"], row

@@ -21,7 +21,6 @@ from telegram.ext import (
     PollAnswerHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot import handlers, quiz_handlers, texts
 from bot.campaigns import Campaigns
@@ -31,6 +30,7 @@ from bot.knowledge_service import KnowledgeService
 from bot.learning import Learning
 from bot.services import SERVICES_KEY, Services
 from bot.storage import Storage, utc_now
+from bot.telegram_transport import AiohttpRequest
 
 LOCAL_MODE_TOKEN = "1000000:local-mode-token-for-the-emulator-only"
 
@@ -51,10 +51,9 @@ def build_application(
     api_url = base_url or settings.telegram_api_url
     bot = ReplyTrackingBot(
         token, base_url=api_url, base_file_url=api_url.replace("/bot", "/file/bot"),
-        # httpcore checks every pooled connection on each request: a pool larger than the
-        # dispatcher's concurrency costs CPU and buys nothing.
-        request=HTTPXRequest(connection_pool_size=16, pool_timeout=10.0),
-        get_updates_request=HTTPXRequest(),
+        # aiohttp rather than PTB's default httpx: less CPU per call (see bot/telegram_transport.py).
+        request=AiohttpRequest(connection_pool_size=16, pool_timeout=10.0),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
         defaults=Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)),
         # Replies answer the user's own message; Telegram's 429 is waited out and retried here.
         rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=3),

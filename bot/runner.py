@@ -13,7 +13,6 @@ from urllib.parse import urlparse
 from aiohttp import web
 from telegram import Update
 from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import HTTPXRequest
 
 from bot import webserver
 from bot.application import build_application, publish_commands
@@ -27,6 +26,7 @@ from bot.knowledge_service import KnowledgeService
 from bot.learning import Learning
 from bot.services import SERVICES_KEY
 from bot.storage import Storage, utc_now
+from bot.telegram_transport import AiohttpRequest
 from quizzes.bank import load_bank
 
 log = logging.getLogger(__name__)
@@ -144,7 +144,7 @@ def build_outbox_bot(token: str, base_url: str) -> ExtBot:
         # 30 a second with a bucket of 2 (not of 30): no burst of 60 in the first second, and
         # enough slack that timer jitter does not drag the average below 30 (bench/push.py).
         rate_limiter=AIORateLimiter(overall_max_rate=2, overall_time_period=2 / 30, max_retries=0),
-        request=HTTPXRequest(connection_pool_size=32, pool_timeout=10.0),
+        request=AiohttpRequest(connection_pool_size=32, pool_timeout=10.0),
     )
 
 
