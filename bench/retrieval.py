@@ -212,15 +212,25 @@ def print_misses(retriever: Retriever, cases: list[Case], tuning: Tuning) -> Non
             print(f"  {case.question!r}: {result.off_topic.id}")
 
 
+def search_timed(knowledge: KnowledgeBase, question: str, mode: str) -> None:
+    """One search as the bot makes it: the hybrid encodes the question only when its words do not
+    decide (KnowledgeService.answer)."""
+    if mode == "hybrid":
+        answer = knowledge.answer(question)
+        if knowledge.needs_model(answer):
+            knowledge.with_model(answer, knowledge.encode_query(question))
+        return
+    vector = knowledge.encode_query(question) if mode != "lexical" else None
+    knowledge.retriever.search(question, vector, mode=mode)
+
+
 def latency(knowledge: KnowledgeBase, questions: list[str], mode: str) -> tuple[float, float]:
-    retriever = knowledge.retriever
     for question in questions[:10]:  # warm-up
-        retriever.search(question, knowledge.encode_query(question), mode=mode)
+        search_timed(knowledge, question, mode)
     timings = []
     for question in questions:
         started = time.perf_counter()
-        vector = knowledge.encode_query(question) if mode != "lexical" else None
-        retriever.search(question, vector, mode=mode)
+        search_timed(knowledge, question, mode)
         timings.append((time.perf_counter() - started) * 1000)
     timings.sort()
     return statistics.median(timings), timings[int(len(timings) * 0.95) - 1]
@@ -294,6 +304,9 @@ def main() -> None:
         print(f"{mode:<8} {scores['recall@1']:>6.3f} {scores['recall@3']:>6.3f} {scores['mrr@10']:>7.3f}"
               f" {scores['abstain_precision']:>7.3f} {scores['abstain_recall']:>7.3f}"
               f" {scores['wrongly_abstained']:>11.3f} {p50:>7.1f} {p95:>7.1f}")
+    decided = sum(knowledge.retriever.rank(c.signals, mode="hybrid", tuning=tuning).words_decide for c in cases)
+    print(f"\nhybrid: the words alone decided {decided} of {len(cases)} questions ({decided / len(cases):.0%}); "
+          "the model was not asked for those")
     copied = near_copies(knowledge, cases)
     if copied:
         rest = [c for c in cases if c.question not in copied]

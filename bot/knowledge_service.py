@@ -71,8 +71,10 @@ class KnowledgeService:
 
     async def answer(self, question: str) -> Answer:
         question = question[:MAX_QUESTION_CHARS]
-        vector = await self._encode(question) if self.knowledge.dense_ready else None
-        return self.knowledge.answer(question, vector)
+        answer = self.knowledge.answer(question)
+        if self.knowledge.needs_model(answer):
+            answer = self.knowledge.with_model(answer, await self._encode(question))
+        return answer
 
     async def _encode(self, question: str) -> np.ndarray:
         """Queries that arrive together are encoded in one call, by at most ENCODERS encoders at a

@@ -70,11 +70,23 @@ class KnowledgeBase:
     # -- answering ------------------------------------------------------------------------------
 
     def answer(self, question: str, query_vector: np.ndarray | None = None) -> Answer:
+        """The answer from the question's words, and from the model's view when a vector is given."""
         kind = classify_smalltalk(question)
         if kind is not None:
             return Answer(question, smalltalk=kind)
         mode = "hybrid" if query_vector is not None and self.dense_ready else "lexical"
         return Answer(question, result=self.retriever.search(question, query_vector, mode=mode))
+
+    def needs_model(self, answer: Answer) -> bool:
+        """Whether the model's view of the question could change this words-only answer. Not for
+        small talk, nor when the words alone decide (Retriever.words_decide): the bot then skips
+        encoding the question."""
+        return self.dense_ready and answer.result is not None and not answer.result.words_decide
+
+    def with_model(self, answer: Answer, query_vector: np.ndarray) -> Answer:
+        """The hybrid answer to a question first answered from its words (`answer` without a vector)."""
+        signals = self.retriever.add_dense(answer.result.signals, query_vector)
+        return Answer(answer.question, result=self.retriever.rank(signals, answer.question, mode="hybrid"))
 
     def passage(self, hit: Hit) -> str:
         """The passage to show; the short answer paragraph gets the next one too when it fits."""

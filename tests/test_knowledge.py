@@ -275,3 +275,49 @@ def test_off_topic_catalog_problems_are_reported(tmp_path: Path) -> None:
     assert any("id must be" in p for p in problems) and any("title" in p for p in problems)
     assert any("at least 3 examples" in p for p in problems)
     assert load_off_topics(tmp_path / "missing.yaml") == ([], [])
+
+
+def two_subjects() -> KnowledgeBase:
+    knowledge = KnowledgeBase([
+        article("aktindsigt", "Aktindsigt", "Enhver kan søge aktindsigt i en myndigheds dokumenter. Svarfristen er "
+                "7 arbejdsdage.", questions=("hvem kan søge aktindsigt", "frist for svar på aktindsigt")),
+        article("partshoering", "Partshøring", "Før en afgørelse skal parten høres om nye oplysninger. Giv en "
+                "rimelig frist.", questions=("hvornår skal jeg partshøre", "frist for partshøring")),
+    ])
+    # Two articles make small BM25 scores: the bar for the words' confidence is lowered to match.
+    knowledge.retriever.tuning = Tuning(words_decide_confidence=0.5)
+    knowledge.attach_embeddings(WordEmbedder(), {})
+    return knowledge
+
+
+def test_the_model_is_asked_only_when_the_words_do_not_decide() -> None:
+    knowledge = two_subjects()
+    clear = knowledge.answer("hvem kan søge aktindsigt i dokumenter")
+    assert clear.result.words_decide and not knowledge.needs_model(clear)
+    assert clear.best.article.id == "aktindsigt"
+    vague = knowledge.answer("hvad med fristen")  # a word both articles have
+    assert not vague.result.words_decide and knowledge.needs_model(vague)
+    hybrid = knowledge.with_model(vague, WordEmbedder().encode([vague.question])[0])
+    assert hybrid.result.mode == "hybrid" and hybrid.result.signals.dense is not None
+    # Given the vector anyway, the hybrid keeps the words' decision.
+    full = knowledge.answer(clear.question, WordEmbedder().encode([clear.question])[0])
+    assert full.result.mode == "lexical" and full.best.article.id == "aktindsigt"
+
+
+def test_the_service_encodes_only_questions_the_words_do_not_decide() -> None:
+    import asyncio
+
+    from bot.knowledge_service import KnowledgeService
+
+    encoded = []
+
+    class RecordingEmbedder(WordEmbedder):
+        def encode(self, texts):
+            encoded.extend(texts)
+            return super().encode(texts)
+
+    service = KnowledgeService(two_subjects(), RecordingEmbedder())
+    clear = asyncio.run(service.answer("hvem kan søge aktindsigt i dokumenter"))
+    vague = asyncio.run(service.answer("hvad med fristen"))
+    assert clear.best.article.id == "aktindsigt" and vague.result.mode == "hybrid"
+    assert encoded == ["hvad med fristen"]
