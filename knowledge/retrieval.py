@@ -191,6 +191,7 @@ class Retriever:
         self._article_ids = list(self.articles)
         position = {article_id: i for i, article_id in enumerate(self._article_ids)}
         self._article_of_unit = np.array([position[u.article_id] for u in self.units], dtype=np.int64)
+        self._units_of_article = [np.flatnonzero(self._article_of_unit == i) for i in range(len(self._article_ids))]
         self._is_question = np.array([u.kind == "question" for u in self.units])
 
         self._unit_bm25 = bm25s.BM25(k1=1.2, b=0.75)
@@ -471,7 +472,7 @@ class Retriever:
 
     def _best_passage(self, article_index: int, signals: Signals) -> int:
         """The passage of the article that matches best; an example question points to the answer."""
-        units = np.flatnonzero(self._article_of_unit == article_index)
+        units = self._units_of_article[article_index]
         combined = _normalised(signals.unit_lexical[units])
         if signals.unit_dense is not None:
             combined = combined + signals.unit_dense[units]
