@@ -18,6 +18,9 @@ Phases:
               bot handles per second.
   echo        the same saturation load against bench/echo_bot.py, a bare python-telegram-bot echo
               bot, on an emulator of its own: the ratio bot/echo (target: at least 75%).
+              Saturation and echo alternate, --rounds times: this machine's speed drifts by a
+              third within minutes, and alternating puts both under the same drift. The ratio is
+              of the totals; the rounds' own ratios show the spread.
   soak        (--soak MINUTES) a steady --soak-rate for that long, RSS every 30 s; flat or not.
 
 Errors: replies with "der gik noget galt" (or the busy reply), no reply within 10 s, failed HTTP
@@ -328,14 +331,15 @@ HEADER = (f"{'phase':<11} {'offered':>7} {'handled':>7} {'upd/s':>8} {'p50 ms':>
 class BotRun:
     """The real bot on its own emulator, and the phases run against it."""
 
-    def __init__(self, args: argparse.Namespace, directory: Path) -> None:
+    def __init__(self, args: argparse.Namespace, directory: Path, echo: EchoBot | None) -> None:
         self.args = args
         self.directory = directory
+        self.echo = echo
         self.phases: list[tuple] = []  # arguments of print_phase
         self.notes: list[str] = []
 
-    async def run(self) -> float | None:
-        """All phases against the bot; returns the saturation throughput (None when skipped)."""
+    async def run(self) -> None:
+        """All phases against the bot (and the echo bot's rounds between its saturation phases)."""
         args = self.args
         print("making the embedding-cache template database ...", flush=True)
         template = await asyncio.to_thread(embedding_template, self.directory)
@@ -345,7 +349,6 @@ class BotRun:
         self.bot = BotProcess(bot_env(f"{self.server.url}/bot", db_path, BOT_TIMEZONE=quiet_zone()),
                               self.directory / "bot.log")
         self.load = Load(self.server, 300_000, args.learners)
-        saturation = None
         watcher = None
         try:
             print("starting the bot ...", flush=True)
@@ -360,11 +363,7 @@ class BotRun:
             await self.phase("offered", self.load.offered(args.rate, args.seconds))
             await self.settle()
             if not args.skip_saturation:
-                print(f"saturation: {args.saturation_users} learners back to back for "
-                      f"{args.saturation_seconds:g} s", flush=True)
-                figures = await self.phase("saturation", self.load.saturate(args.saturation_users,
-                                                                            args.saturation_seconds), True)
-                saturation = figures["throughput"]
+                await self.saturation_rounds()
             if args.soak:
                 await self.settle()
                 await self.soak()
@@ -379,7 +378,29 @@ class BotRun:
             await asyncio.to_thread(self.bot.stop)
             await self.load.close()
             await self.server.stop()
-        return saturation
+
+    async def saturation_rounds(self) -> None:
+        args = self.args
+        print(f"saturation: {args.saturation_users} learners back to back for {args.saturation_seconds:g} s, "
+              f"{args.rounds} round(s)" + (", each followed by the echo bot" if self.echo else ""), flush=True)
+        bot, echo = [], []
+        for number in range(1, args.rounds + 1):
+            figures = await self.phase(f"saturation{number}", self.load.saturate(args.saturation_users,
+                                                                                  args.saturation_seconds), True)
+            bot.append(figures["throughput"])
+            await self.settle()
+            if self.echo is not None:
+                row = await self.echo.saturate(f"echo{number}", self.notes)
+                self.phases.append(row)
+                echo.append(row[1]["throughput"])
+        if not echo:
+            return
+        ratio = sum(bot) / sum(echo)
+        rounds = ", ".join(f"{b / e:.0%}" for b, e in zip(bot, echo, strict=True))
+        self.notes.append(f"saturation throughput: bot {sum(bot) / len(bot):.1f} updates/s, echo bot "
+                          f"{sum(echo) / len(echo):.1f} updates/s (means of {len(bot)} alternating rounds), ratio "
+                          f"{ratio:.0%} ({'meets' if ratio >= 0.75 else 'BELOW'} the 75% target); "
+                          f"by round: {rounds}")
 
     async def settle(self, timeout: float = 120.0) -> None:
         """Wait until the bot has handled every update it was sent, so that one phase's backlog does
@@ -475,65 +496,73 @@ def cpu_note(name: str, figures: dict, bot: CpuMeter, generator: CpuMeter, calls
             f"({busiest})")
 
 
-async def run_echo(args: argparse.Namespace, directory: Path, notes: list[str]) -> tuple[float, tuple]:
-    """The same saturation load against the bare echo bot, on an emulator of its own."""
-    server = await EmulatorServer().start()
-    log_path = directory / "echo.log"
-    log = log_path.open("a")
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TEST_TOKEN, "TELEGRAM_API_URL": f"{server.url}/bot",
-           "PYTHONUNBUFFERED": "1"}
-    echo = await asyncio.create_subprocess_exec(sys.executable, str(ROOT / "bench" / "echo_bot.py"), cwd=ROOT,
-                                                env=env, stdout=log, stderr=subprocess.STDOUT)
-    load = Load(server, 600_000, args.learners, echo=True)
-    try:
+class EchoBot:
+    """bench/echo_bot.py, a bare python-telegram-bot echo bot, on an emulator of its own."""
+
+    def __init__(self, args: argparse.Namespace, directory: Path) -> None:
+        self.args = args
+        self.log_path = directory / "echo.log"
+
+    async def start(self) -> None:
+        self.server = await EmulatorServer().start()
+        self.log = self.log_path.open("a")
+        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TEST_TOKEN, "TELEGRAM_API_URL": f"{self.server.url}/bot",
+               "PYTHONUNBUFFERED": "1"}
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "bench" / "echo_bot.py"), cwd=ROOT, env=env, stdout=self.log,
+            stderr=subprocess.STDOUT)
+        self.load = Load(self.server, 600_000, self.args.learners, echo=True)
         deadline = time.monotonic() + 60
-        while not server.polling():
-            if echo.returncode is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the echo bot did not start:\n{log_path.read_text()[-2000:]}")
+        while not self.server.polling():
+            if self.process.returncode is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the echo bot did not start:\n{self.log_path.read_text()[-2000:]}")
             await asyncio.sleep(0.1)
-        print(f"echo baseline: {args.saturation_users} learners back to back for {args.saturation_seconds:g} s",
-              flush=True)
+
+    async def saturate(self, name: str, notes: list[str]) -> tuple:
+        """One saturation phase; returns the row for the table."""
+        args, server = self.args, self.server
+        refused_before, unsolicited_before = Counter(server.emulator.refused), self.load.unsolicited
         calls_before = Counter(server.emulator.state.calls)
-        with CpuMeter(echo.pid) as echo_cpu, CpuMeter(os.getpid()) as own_cpu:
-            figures = summarize(await load.saturate(args.saturation_users, args.saturation_seconds), window_only=True)
+        with CpuMeter(self.process.pid) as echo_cpu, CpuMeter(os.getpid()) as own_cpu:
+            figures = summarize(await self.load.saturate(args.saturation_users, args.saturation_seconds),
+                                window_only=True)
         calls = Counter(server.emulator.state.calls) - calls_before
-        notes.append(cpu_note("echo", figures, echo_cpu, own_cpu, calls))
-        print(f"  echo: {figures['throughput']:.1f} updates/s, p95 {figures['p95']:.0f} ms", flush=True)
-        row = ("echo", figures, server.emulator.refused, load.unsolicited, f"echo bot {vm_rss_mb(echo.pid):.0f} MB")
-        return figures["throughput"], row
-    finally:
-        if echo.returncode is None:
-            echo.send_signal(signal.SIGTERM)
+        notes.append(cpu_note(name, figures, echo_cpu, own_cpu, calls))
+        print(f"  {name}: {figures['throughput']:.1f} updates/s, p95 {figures['p95']:.0f} ms", flush=True)
+        return (name, figures, server.emulator.refused - refused_before, self.load.unsolicited - unsolicited_before,
+                f"echo bot {vm_rss_mb(self.process.pid):.0f} MB")
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(echo.wait(), 20)
+                await asyncio.wait_for(self.process.wait(), 20)
             except TimeoutError:
-                echo.kill()
-                await echo.wait()
-        log.close()
-        await load.close()
-        await server.stop()
+                self.process.kill()
+                await self.process.wait()
+        self.log.close()
+        await self.load.close()
+        await self.server.stop()
 
 
 async def main_async(args: argparse.Namespace) -> None:
     directory = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    echo = None if args.skip_saturation or args.skip_echo else EchoBot(args, directory)
     try:
-        bot_run = BotRun(args, directory)
-        saturation = await bot_run.run()
-        phases, notes = bot_run.phases, bot_run.notes
-        if saturation is not None and not args.skip_echo:
-            echo, row = await run_echo(args, directory, notes)
-            phases.append(row)
-            ratio = saturation / echo if echo else 0.0
-            notes.append(f"saturation throughput: bot {saturation:.1f} updates/s, echo bot {echo:.1f} updates/s, "
-                         f"ratio {ratio:.0%} ({'meets' if ratio >= 0.75 else 'BELOW'} the 75% target)")
+        if echo is not None:
+            await echo.start()  # idle (in a long poll) until its rounds
+        bot_run = BotRun(args, directory, echo)
+        await bot_run.run()
         print(f"\n=== load benchmark: {args.learners} learners ===")
         print(HEADER)
-        for row in phases:
+        for row in bot_run.phases:
             print_phase(*row)
-        print("\n".join(notes))
+        print("\n".join(bot_run.notes))
         if args.keep:
             print(f"\nwork directory kept: {directory}")
     finally:
+        if echo is not None:
+            await echo.stop()
         if not args.keep:
             shutil.rmtree(directory, ignore_errors=True)
 
@@ -546,6 +575,8 @@ def main() -> None:
     parser.add_argument("--saturation-users", type=int, default=100,
                         help="learners acting back to back in the saturation phases (default 100)")
     parser.add_argument("--saturation-seconds", type=float, default=20.0, help="length of a saturation phase")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="saturation phases of the bot, each followed by one of the echo bot (default 3)")
     parser.add_argument("--skip-saturation", action="store_true", help="no saturation phase (and no echo)")
     parser.add_argument("--skip-echo", action="store_true", help="no echo-bot baseline")
     parser.add_argument("--soak", type=float, default=0.0, metavar="MINUTES", help="soak for this long (default off)")
