@@ -470,18 +470,30 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
+def machine_ticks() -> tuple[int, int]:
+    """All CPU ticks of the machine and those stolen by the hypervisor, from /proc/stat."""
+    try:
+        fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0, 0
+    return sum(fields), fields[7]
+
+
 class CpuMeter:
-    """CPU seconds a process used, and wall seconds, over a `with` block."""
+    """CPU seconds a process used, and wall seconds, over a `with` block; also the share of the
+    machine's CPU time the hypervisor took (steal), which slows everything in a VM."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
 
     def __enter__(self) -> CpuMeter:
-        self.cpu, self.wall = cpu_seconds(self.pid), time.monotonic()
+        self.cpu, self.wall, self.ticks = cpu_seconds(self.pid), time.monotonic(), machine_ticks()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.cpu, self.wall = cpu_seconds(self.pid) - self.cpu, time.monotonic() - self.wall
+        (total, steal), (total_before, steal_before) = machine_ticks(), self.ticks
+        self.steal = (steal - steal_before) / (total - total_before) if total > total_before else 0.0
 
 
 def cpu_note(name: str, figures: dict, bot: CpuMeter, generator: CpuMeter, calls: Counter) -> str:
@@ -493,7 +505,7 @@ def cpu_note(name: str, figures: dict, bot: CpuMeter, generator: CpuMeter, calls
     return (f"{name}: bot CPU {1000 * bot.cpu / handled:.1f} ms per handled update ({bot.cpu / bot.wall:.2f} "
             f"cores); load generator and emulator {1000 * generator.cpu / handled:.1f} ms "
             f"({generator.cpu / generator.wall:.2f} cores); Bot API calls per update {sends / handled:.2f} "
-            f"({busiest})")
+            f"({busiest}); steal {bot.steal:.0%}")
 
 
 class EchoBot:
@@ -509,7 +521,8 @@ class EchoBot:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": TEST_TOKEN, "TELEGRAM_API_URL": f"{self.server.url}/bot",
                "PYTHONUNBUFFERED": "1"}
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "bench" / "echo_bot.py"), cwd=ROOT, env=env, stdout=self.log,
+            sys.executable, str(ROOT / "bench" / "echo_bot.py"), "--transport", self.args.echo_transport, cwd=ROOT,
+            env=env, stdout=self.log,
             stderr=subprocess.STDOUT)
         self.load = Load(self.server, 600_000, self.args.learners, echo=True)
         deadline = time.monotonic() + 60
@@ -579,6 +592,9 @@ def main() -> None:
                         help="saturation phases of the bot, each followed by one of the echo bot (default 3)")
     parser.add_argument("--skip-saturation", action="store_true", help="no saturation phase (and no echo)")
     parser.add_argument("--skip-echo", action="store_true", help="no echo-bot baseline")
+    parser.add_argument("--echo-transport", choices=("httpx", "aiohttp"), default="httpx",
+                        help="the echo bot's HTTP library: httpx (PTB's default, the bare framework) or aiohttp "
+                             "(the bot's own transport)")
     parser.add_argument("--soak", type=float, default=0.0, metavar="MINUTES", help="soak for this long (default off)")
     parser.add_argument("--soak-rate", type=float, default=20.0, help="updates per second in the soak (default 20)")
     parser.add_argument("--seed", type=int, default=1, help="random seed for the learners' choices")
