@@ -18,9 +18,10 @@ Phases:
               bot handles per second.
   echo        the same saturation load against bench/echo_bot.py, a bare python-telegram-bot echo
               bot, on an emulator of its own: the ratio bot/echo (target: at least 75%).
-              Saturation and echo alternate, --rounds times: this machine's speed drifts by a
-              third within minutes, and alternating puts both under the same drift. The ratio is
-              of the totals; the rounds' own ratios show the spread.
+              Saturation and echo alternate, --rounds times, in counterbalanced order (bot-echo,
+              echo-bot, ...): this machine's speed drifts by a third within minutes, and a phase
+              runs slower right after a heavy one. The ratio is of the totals; the rounds' own
+              ratios show the spread.
   soak        (--soak MINUTES) a steady --soak-rate for that long, RSS every 30 s; flat or not.
 
 Errors: replies with "der gik noget galt" (or the busy reply), no reply within 10 s, failed HTTP
@@ -66,6 +67,7 @@ MIX = {"question": 50, "quiz": 20, "progress": 15, "settings": 15}  # weights of
 COMMANDS = {"start": "/start", "quiz": "/quiz", "progress": "/fremskridt", "settings": "/indstillinger"}
 ERROR_TEXTS = ("der gik noget galt", "jeg har travlt")  # texts.ERROR_REPLY, texts.BUSY_REPLY
 TIMEOUT = 10.0  # seconds without a reply: counted as a timeout
+WARM_UP_SECONDS = 10.0  # the echo bot's unmeasured saturation before its first phase
 CORRECT_SHARE = 0.7  # how often a learner picks the right answer
 
 
@@ -379,20 +381,28 @@ class BotRun:
             await self.load.close()
             await self.server.stop()
 
+    async def echo_phase(self, number: int) -> float:
+        row = await self.echo.saturate(f"echo{number}", self.notes)
+        self.phases.append(row)
+        return row[1]["throughput"]
+
     async def saturation_rounds(self) -> None:
         args = self.args
         print(f"saturation: {args.saturation_users} learners back to back for {args.saturation_seconds:g} s, "
-              f"{args.rounds} round(s)" + (", each followed by the echo bot" if self.echo else ""), flush=True)
+              f"{args.rounds} round(s)" + (", each with one of the echo bot" if self.echo else ""), flush=True)
         bot, echo = [], []
         for number in range(1, args.rounds + 1):
+            # Counterbalanced order (bot-echo, echo-bot, ...): a phase runs slower right after a heavy
+            # one on this machine, so neither side should always come second.
+            first_echo = self.echo is not None and number % 2 == 0
+            if first_echo:
+                echo.append(await self.echo_phase(number))
             figures = await self.phase(f"saturation{number}", self.load.saturate(args.saturation_users,
                                                                                   args.saturation_seconds), True)
             bot.append(figures["throughput"])
             await self.settle()
-            if self.echo is not None:
-                row = await self.echo.saturate(f"echo{number}", self.notes)
-                self.phases.append(row)
-                echo.append(row[1]["throughput"])
+            if self.echo is not None and not first_echo:
+                echo.append(await self.echo_phase(number))
         if not echo:
             return
         ratio = sum(bot) / sum(echo)
@@ -530,6 +540,8 @@ class EchoBot:
             if self.process.returncode is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the echo bot did not start:\n{self.log_path.read_text()[-2000:]}")
             await asyncio.sleep(0.1)
+        # Unmeasured warm-up, as the bot gets in the offered phase: a cold echo bot is about a fifth slower.
+        await self.load.saturate(self.args.saturation_users, WARM_UP_SECONDS)
 
     async def saturate(self, name: str, notes: list[str]) -> tuple:
         """One saturation phase; returns the row for the table."""
