@@ -251,14 +251,14 @@ def run_unlimited(learners: int, directory: Path) -> dict:
 async def drain(db_path: Path, api_url: str) -> None:
     """(Child process.) Drain the outbox as the bot's sender does, without a rate limiter."""
     from telegram.ext import ExtBot
-    from telegram.request import HTTPXRequest
 
     from bot.delivery import OutboxSender
     from bot.storage import utc_now
+    from bot.telegram_transport import AiohttpRequest
 
     storage = Storage(db_path)
     # As bot/runner.py build_outbox_bot, minus the rate limiter.
-    bot = ExtBot(TEST_TOKEN, base_url=api_url, request=HTTPXRequest(connection_pool_size=32, pool_timeout=10.0))
+    bot = ExtBot(TEST_TOKEN, base_url=api_url, request=AiohttpRequest(connection_pool_size=32, pool_timeout=10.0))
     sender = OutboxSender(bot, storage, utc_now)
     await bot.initialize()
     started = time.monotonic()
