@@ -39,8 +39,10 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # Created here, inside the running event loop, as aiohttp requires.
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._pool_size))
+            # Created here, inside the running event loop, as aiohttp requires. trust_env: HTTPS_PROXY
+            # and NO_PROXY are honoured, as httpx does by default (municipal networks often need a proxy).
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._pool_size),
+                                                  trust_env=True)
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:

@@ -12,6 +12,10 @@ to the best article: the best cosine, the raw article BM25, how much of the ques
 all. The last two catch questions that share a few everyday words with an article ("frist",
 "borger") while their subject ("arbejdsskade", "barsel") appears nowhere. A question closer to a
 topic of the off-topic catalog than to any article is not answered either (knowledge/off_topic.py).
+
+When one article matches the question's words strongly and clearly ahead of the rest, the hybrid
+answers from the words alone and the model is not asked (`Retriever.words_decide`): that saves the
+CPU of encoding the question, which is most of what a question costs.
 """
 
 from __future__ import annotations
