@@ -425,19 +425,13 @@ class BotRun:
         print(f"  the bot still has {pending} updates in hand after {timeout:.0f} s", flush=True)
 
     async def phase(self, name: str, work, window_only: bool = False) -> dict:
-        refused_before, unsolicited_before = Counter(self.server.emulator.refused), self.load.unsolicited
         since = time.monotonic()
         pid = self.bot.process.pid
-        calls_before = Counter(self.server.emulator.state.calls)
-        with CpuMeter(pid) as bot_cpu, CpuMeter(os.getpid()) as own_cpu:
-            figures = summarize(await work, window_only)
-        calls = Counter(self.server.emulator.state.calls) - calls_before
-        self.notes.append(cpu_note(name, figures, bot_cpu, own_cpu, calls))
+        figures, refused, unsolicited = await measured_phase(name, work, window_only, self.server, self.load, pid,
+                                                            self.notes)
         now_mb = vm_rss_mb(pid)
         rss = f"{now_mb:.0f} MB, peak {max(now_mb, self.memory.peak(since)):.0f} MB"
-        self.phases.append((name, figures, self.server.emulator.refused - refused_before,
-                            self.load.unsolicited - unsolicited_before, rss))
-        print(f"  {name}: {figures['throughput']:.1f} updates/s, p95 {figures['p95']:.0f} ms", flush=True)
+        self.phases.append((name, figures, refused, unsolicited, rss))
         return figures
 
     async def soak(self) -> None:
@@ -518,6 +512,20 @@ def cpu_note(name: str, figures: dict, bot: CpuMeter, generator: CpuMeter, calls
             f"({busiest}); steal {bot.steal:.0%}")
 
 
+async def measured_phase(name: str, work, window_only: bool, server: EmulatorServer, load: Load, pid: int,
+                         notes: list[str]) -> tuple[dict, Counter, int]:
+    """Run one phase's load against the bot process `pid` and note where the CPU went. Returns the
+    figures, the Bot API calls the emulator refused and the messages nobody waited for."""
+    refused_before, unsolicited_before = Counter(server.emulator.refused), load.unsolicited
+    calls_before = Counter(server.emulator.state.calls)
+    with CpuMeter(pid) as process_cpu, CpuMeter(os.getpid()) as own_cpu:
+        figures = summarize(await work, window_only)
+    calls = Counter(server.emulator.state.calls) - calls_before
+    notes.append(cpu_note(name, figures, process_cpu, own_cpu, calls))
+    print(f"  {name}: {figures['throughput']:.1f} updates/s, p95 {figures['p95']:.0f} ms", flush=True)
+    return figures, server.emulator.refused - refused_before, load.unsolicited - unsolicited_before
+
+
 class EchoBot:
     """bench/echo_bot.py, a bare python-telegram-bot echo bot, on an emulator of its own."""
 
@@ -532,8 +540,7 @@ class EchoBot:
                "PYTHONUNBUFFERED": "1"}
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, str(ROOT / "bench" / "echo_bot.py"), "--transport", self.args.echo_transport, cwd=ROOT,
-            env=env, stdout=self.log,
-            stderr=subprocess.STDOUT)
+            env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.load = Load(self.server, 600_000, self.args.learners, echo=True)
         deadline = time.monotonic() + 60
         while not self.server.polling():
@@ -545,17 +552,10 @@ class EchoBot:
 
     async def saturate(self, name: str, notes: list[str]) -> tuple:
         """One saturation phase; returns the row for the table."""
-        args, server = self.args, self.server
-        refused_before, unsolicited_before = Counter(server.emulator.refused), self.load.unsolicited
-        calls_before = Counter(server.emulator.state.calls)
-        with CpuMeter(self.process.pid) as echo_cpu, CpuMeter(os.getpid()) as own_cpu:
-            figures = summarize(await self.load.saturate(args.saturation_users, args.saturation_seconds),
-                                window_only=True)
-        calls = Counter(server.emulator.state.calls) - calls_before
-        notes.append(cpu_note(name, figures, echo_cpu, own_cpu, calls))
-        print(f"  {name}: {figures['throughput']:.1f} updates/s, p95 {figures['p95']:.0f} ms", flush=True)
-        return (name, figures, server.emulator.refused - refused_before, self.load.unsolicited - unsolicited_before,
-                f"echo bot {vm_rss_mb(self.process.pid):.0f} MB")
+        work = self.load.saturate(self.args.saturation_users, self.args.saturation_seconds)
+        figures, refused, unsolicited = await measured_phase(name, work, True, self.server, self.load,
+                                                            self.process.pid, notes)
+        return name, figures, refused, unsolicited, f"echo bot {vm_rss_mb(self.process.pid):.0f} MB"
 
     async def stop(self) -> None:
         if self.process.returncode is None:
@@ -601,7 +601,7 @@ def main() -> None:
                         help="learners acting back to back in the saturation phases (default 100)")
     parser.add_argument("--saturation-seconds", type=float, default=20.0, help="length of a saturation phase")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="saturation phases of the bot, each followed by one of the echo bot (default 3)")
+                        help="saturation phases of the bot, each paired with one of the echo bot (default 3)")
     parser.add_argument("--skip-saturation", action="store_true", help="no saturation phase (and no echo)")
     parser.add_argument("--skip-echo", action="store_true", help="no echo-bot baseline")
     parser.add_argument("--echo-transport", choices=("httpx", "aiohttp"), default="httpx",

@@ -16,6 +16,7 @@ from telegram.request import BaseRequest, RequestData
 
 # Default timeouts, in seconds, as PTB's HTTPXRequest has them (read, write, connect: 5; pool: 1).
 READ_TIMEOUT = 5.0
+WRITE_TIMEOUT = 5.0
 CONNECT_TIMEOUT = 5.0
 MEDIA_WRITE_TIMEOUT = 20.0
 
@@ -62,7 +63,7 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("AiohttpRequest is not initialized")
         files = request_data.multipart_data if request_data and request_data.contains_files else None
         read = self._read_timeout if read_timeout is BaseRequest.DEFAULT_NONE else read_timeout
-        write = (MEDIA_WRITE_TIMEOUT if files else READ_TIMEOUT) if write_timeout is BaseRequest.DEFAULT_NONE \
+        write = (MEDIA_WRITE_TIMEOUT if files else WRITE_TIMEOUT) if write_timeout is BaseRequest.DEFAULT_NONE \
             else write_timeout
         timeout = aiohttp.ClientTimeout(
             total=None if read is None or write is None else read + write,
