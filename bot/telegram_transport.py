@@ -10,9 +10,13 @@ errors are mapped to PTB's own (`TimedOut`, `NetworkError`), so retries and logg
 
 from __future__ import annotations
 
+import urllib.request
+from dataclasses import dataclass
+
 import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 # Default timeouts, in seconds, as PTB's HTTPXRequest has them (read, write, connect: 5; pool: 1).
 READ_TIMEOUT = 5.0
@@ -33,6 +37,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._routes: dict[str, Route] = {}
 
     @property
     def read_timeout(self) -> float | None:
@@ -40,10 +45,10 @@ class AiohttpRequest(BaseRequest):
 
     async def initialize(self) -> None:
         if self._session is None or self._session.closed:
-            # Created here, inside the running event loop, as aiohttp requires. trust_env: HTTPS_PROXY
-            # and NO_PROXY are honoured, as httpx does by default (municipal networks often need a proxy).
-            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._pool_size),
-                                                  trust_env=True)
+            # Created here, inside the running event loop, as aiohttp requires. Not trust_env: that
+            # reads the proxy settings and ~/.netrc again on every request, in two worker threads
+            # (see `proxy_for`).
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._pool_size))
 
     async def shutdown(self) -> None:
         if self._session is not None and not self._session.closed:
@@ -71,14 +76,47 @@ class AiohttpRequest(BaseRequest):
             sock_connect=CONNECT_TIMEOUT if connect_timeout is BaseRequest.DEFAULT_NONE else connect_timeout,
             sock_read=read,
         )
+        route = self.route_for(url)
         try:
             async with self._session.request(method, url, data=_body(request_data, files), timeout=timeout,
-                                             headers={"User-Agent": self.USER_AGENT}) as response:
+                                             headers=route.headers, proxy=route.proxy,
+                                             proxy_headers=route.proxy_headers) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut(f"Bot API call timed out ({error.__class__.__name__})") from error
         except aiohttp.ClientError as error:
             raise NetworkError(f"aiohttp.{error.__class__.__name__}: {error}") from error
+
+    def route_for(self, url: str) -> Route:
+        """How to reach `url`: through the proxy that HTTP(S)_PROXY and NO_PROXY name, as httpx does by
+        default (municipal networks often need one). Looked up once per host: the bot talks to one."""
+        parsed = URL(url)
+        key = f"{parsed.scheme}://{parsed.host}"
+        if key not in self._routes:
+            self._routes[key] = _route(parsed, self.USER_AGENT)
+        return self._routes[key]
+
+
+@dataclass(frozen=True)
+class Route:
+    proxy: URL | None
+    proxy_headers: dict[str, str] | None  # sent to the proxy when tunnelling HTTPS (CONNECT)
+    headers: dict[str, str]  # sent with each request
+
+
+def _route(url: URL, user_agent: str) -> Route:
+    headers = {"User-Agent": user_agent}
+    proxy = urllib.request.getproxies().get(url.scheme)
+    if proxy is None or (url.host and urllib.request.proxy_bypass(url.host)):
+        return Route(None, None, headers)
+    proxy_url = URL(proxy)
+    auth = aiohttp.BasicAuth.from_url(proxy_url)
+    if auth is None:
+        return Route(proxy_url, None, headers)
+    credentials = {"Proxy-Authorization": auth.encode()}
+    if url.scheme == "https":
+        return Route(proxy_url.with_user(None), credentials, headers)
+    return Route(proxy_url.with_user(None), None, headers | credentials)  # plain HTTP: in the request itself
 
 
 def _body(request_data: RequestData | None, files: dict | None) -> aiohttp.FormData | dict | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from aiohttp import web
@@ -86,3 +87,61 @@ async def test_no_server_is_a_network_error() -> None:
         assert not isinstance(raised.value, TimedOut)
     finally:
         await request.shutdown()
+
+
+class RecordingProxy:
+    """An HTTP proxy stand-in on 127.0.0.1: keeps each request's head and answers as the Bot API would."""
+
+    def __init__(self) -> None:
+        self.heads: list[str] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        self.heads.append(head)
+        length = next((int(line.split(":", 1)[1]) for line in head.split("\r\n")
+                       if line.lower().startswith("content-length:")), 0)
+        await reader.readexactly(length)
+        body = b'{"ok": true, "result": true}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                     b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+async def test_the_proxy_in_the_environment_is_used(scheme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain HTTP goes to the proxy as an absolute URL; HTTPS (Telegram) asks the proxy for a tunnel.
+    Either way the proxy gets the credentials from the proxy URL."""
+    proxy = RecordingProxy()
+    server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv(f"{scheme.upper()}_PROXY", f"http://kommune:hemmelig@127.0.0.1:{port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        with contextlib.suppress(NetworkError):  # the stand-in cannot tunnel: HTTPS ends at CONNECT
+            await request.post(f"{scheme}://api.telegram.invalid/bot{TEST_TOKEN}/deleteWebhook")
+    finally:
+        await request.shutdown()
+        server.close()
+    request_line, *headers = proxy.heads[0].split("\r\n")
+    assert request_line == {
+        "http": f"POST http://api.telegram.invalid/bot{TEST_TOKEN}/deleteWebhook HTTP/1.1",
+        "https": "CONNECT api.telegram.invalid:443 HTTP/1.1",
+    }[scheme]
+    assert "Proxy-Authorization: Basic a29tbXVuZTpoZW1tZWxpZw==" in headers  # kommune:hemmelig
+
+
+async def test_no_proxy_hosts_are_reached_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    api = RecordingApi()
+    runner, url = await serve(api)
+    try:
+        async with Bot(TEST_TOKEN, base_url=url, request=AiohttpRequest()) as bot:
+            await bot.send_message(chat_id=7, text="hej")
+    finally:
+        await runner.cleanup()
+    assert api.requests[-1][0] == "sendMessage"
