@@ -1,5 +1,5 @@
 """The knowledge base inside the running bot: loaded at start, embeddings attached in the
-background (cached in SQLite), queries encoded off the event loop."""
+background (cached in SQLite), queries encoded and compared with the passages off the event loop."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np
-
 from bot.storage import Storage
 from knowledge.answering import Answer, KnowledgeBase
 from knowledge.embeddings import SentenceEmbedder
+from knowledge.retrieval import DenseScores
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000  # longer messages are searched on their beginning
@@ -73,12 +72,12 @@ class KnowledgeService:
         question = question[:MAX_QUESTION_CHARS]
         answer = self.knowledge.answer(question)
         if self.knowledge.needs_model(answer):
-            answer = self.knowledge.with_model(answer, await self._encode(question))
+            answer = self.knowledge.with_model(answer, await self._model_view(question))
         return answer
 
-    async def _encode(self, question: str) -> np.ndarray:
-        """Queries that arrive together are encoded in one call, by at most ENCODERS encoders at a
-        time; the encoder groups them by length, so none is padded."""
+    async def _model_view(self, question: str) -> DenseScores:
+        """Queries that arrive together are handled in one call, by at most ENCODERS encoder threads
+        at a time: encoded, then compared with every passage in one matrix product."""
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((question, future))
         if len(self._encoders) < ENCODERS:
@@ -91,13 +90,16 @@ class KnowledgeService:
         while self._waiting:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
-                vectors = await asyncio.get_running_loop().run_in_executor(
-                    self._encoder_threads, self.embedder.encode, [q for q, _ in batch])
+                views = await asyncio.get_running_loop().run_in_executor(
+                    self._encoder_threads, self._encode_and_compare, [q for q, _ in batch])
             except Exception as error:  # every waiting question gets the error, none hangs
                 for _, future in batch:
                     if not future.done():
                         future.set_exception(error)
                 continue
-            for (_, future), vector in zip(batch, vectors, strict=True):
+            for (_, future), view in zip(batch, views, strict=True):
                 if not future.done():
-                    future.set_result(vector)
+                    future.set_result(view)
+
+    def _encode_and_compare(self, questions: list[str]) -> list[DenseScores]:
+        return self.knowledge.retriever.dense_scores(self.embedder.encode(questions))

@@ -246,6 +246,7 @@ MIGRATIONS: list[str] = [
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 QUESTION_TEXT_KEPT = timedelta(days=365)  # then a question's text and its asker are removed
+LAST_SEEN_STEP = timedelta(minutes=1)  # last_seen_at is kept to about the minute (see touch_learner)
 
 
 @dataclass(frozen=True)
@@ -379,7 +380,16 @@ class Storage:
     def touch_learner(
         self, user_id: int, chat_id: int, now: datetime, start_payload: str | None = None
     ) -> bool:
-        """Create the learner on first contact, else note the visit. True if new."""
+        """Create the learner on first contact, else note the visit. True if new.
+
+        A learner seen in the last LAST_SEEN_STEP from the same chat, not blocked, is not written
+        again: most updates come from someone who just wrote, and a write costs the event loop more
+        than this read."""
+        if start_payload is None and self.conn.execute(
+            "SELECT 1 FROM learners WHERE user_id = ? AND chat_id = ? AND blocked_at IS NULL AND last_seen_at > ?",
+            (user_id, chat_id, to_text(now - LAST_SEEN_STEP)),
+        ).fetchone():
+            return False
         with self.transaction():
             existing = self.conn.execute(
                 "SELECT 1 FROM learners WHERE user_id = ?", (user_id,)

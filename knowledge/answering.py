@@ -14,7 +14,7 @@ import numpy as np
 from knowledge.articles import DEFAULT_DIR, Article, load_articles
 from knowledge.off_topic import DEFAULT_PATH as OFF_TOPIC_PATH
 from knowledge.off_topic import OffTopic, load_off_topics
-from knowledge.retrieval import Embedder, Hit, Retriever, SearchResult, group_paragraphs, paragraphs
+from knowledge.retrieval import DenseScores, Embedder, Hit, Retriever, SearchResult, group_paragraphs, paragraphs
 from knowledge.smalltalk import classify_smalltalk
 
 PAGE_CHARS = 1400
@@ -83,9 +83,14 @@ class KnowledgeBase:
         encoding the question."""
         return self.dense_ready and answer.result is not None and not answer.result.words_decide
 
-    def with_model(self, answer: Answer, query_vector: np.ndarray) -> Answer:
-        """The hybrid answer to a question first answered from its words (`answer` without a vector)."""
-        signals = self.retriever.add_dense(answer.result.signals, query_vector)
+    def with_model(self, answer: Answer, model_view: np.ndarray | DenseScores) -> Answer:
+        """The hybrid answer to a question first answered from its words (`answer` without a vector),
+        given the question's vector or the scores `retriever.dense_scores` made of it."""
+        signals = answer.result.signals
+        if isinstance(model_view, DenseScores):
+            signals = self.retriever.with_dense(signals, model_view)
+        else:
+            signals = self.retriever.add_dense(signals, model_view)
         return Answer(answer.question, result=self.retriever.rank(signals, answer.question, mode="hybrid"))
 
     def passage(self, hit: Hit) -> str:

@@ -167,32 +167,34 @@ def test_every_article_renders_and_fits_telegram(knowledge_base: KnowledgeBase) 
                     assert len(data.encode()) <= 64
 
 
-def test_questions_arriving_together_are_encoded_in_one_batch(knowledge_base: KnowledgeBase) -> None:
+def test_questions_arriving_together_are_encoded_in_one_batch() -> None:
     import asyncio
 
     from bot.knowledge_service import KnowledgeService
 
     calls = []
 
-    class CountingEmbedder:
-        name = "counting"
-
+    class CountingEmbedder(WordEmbedder):
         def encode(self, texts):
             calls.append(len(texts))
-            vectors = np.ones((len(texts), 4), dtype=np.float32)
-            return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+            return super().encode(texts)
 
-    service = KnowledgeService(knowledge_base, CountingEmbedder())
+    knowledge = two_subjects()
+    service = KnowledgeService(knowledge, CountingEmbedder())
 
     async def many() -> list:
-        return await asyncio.gather(*(service._encode(f"spørgsmål {i}") for i in range(10)))
+        return await asyncio.gather(*(service._model_view(f"frist {i}") for i in range(10)))
 
-    vectors = asyncio.run(many())
-    assert len(vectors) == 10 and sum(calls) == 10 and len(calls) <= 2
+    views = asyncio.run(many())
+    assert len(views) == 10 and sum(calls) == 10 and len(calls) <= 2
+    # Each question gets its own scores, the same as if it had been compared alone.
+    alone = knowledge.retriever.add_dense(knowledge.retriever.lexical_signals("frist 7"),
+                                          WordEmbedder().encode(["frist 7"])[0])
+    assert np.allclose(views[7].units, alone.unit_dense) and np.allclose(views[7].articles, alone.dense)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread niceness is a Linux feature")
-def test_encoding_runs_at_a_lower_priority_than_the_event_loop(knowledge_base: KnowledgeBase) -> None:
+def test_encoding_runs_at_a_lower_priority_than_the_event_loop() -> None:
     import asyncio
     import os
     import threading
@@ -201,15 +203,13 @@ def test_encoding_runs_at_a_lower_priority_than_the_event_loop(knowledge_base: K
 
     seen = []
 
-    class PriorityRecordingEmbedder:
-        name = "priority"
-
+    class PriorityRecordingEmbedder(WordEmbedder):
         def encode(self, texts):
             seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-            return np.ones((len(texts), 4), dtype=np.float32) / 2
+            return super().encode(texts)
 
-    service = KnowledgeService(knowledge_base, PriorityRecordingEmbedder())
-    asyncio.run(service._encode("spørgsmål"))
+    service = KnowledgeService(two_subjects(), PriorityRecordingEmbedder())
+    asyncio.run(service._model_view("spørgsmål"))
     assert seen and seen[0] > os.getpriority(os.PRIO_PROCESS, 0)
 
 

@@ -127,3 +127,18 @@ def test_old_data_is_purged_by_the_retention_rules(storage: Storage) -> None:
     assert removed["inbox"] == 1 and removed["question_texts"] == 1
     texts = [row[0] for row in storage.conn.execute("SELECT question FROM question_log ORDER BY id")]
     assert texts == ["", "nyt spørgsmål"]
+
+
+def test_a_visit_is_written_about_once_a_minute_but_an_unblock_at_once(storage: Storage) -> None:
+    from datetime import timedelta
+
+    assert storage.touch_learner(5, 5, NOW)
+    assert not storage.touch_learner(5, 5, NOW + timedelta(seconds=30))
+    assert storage.learner(5)["last_seen_at"] == "2026-11-23T09:00:00+00:00"
+    assert not storage.touch_learner(5, 5, NOW + timedelta(seconds=90))
+    assert storage.learner(5)["last_seen_at"] == "2026-11-23T09:01:30+00:00"
+    storage.mark_blocked(5, NOW + timedelta(seconds=100))
+    storage.touch_learner(5, 5, NOW + timedelta(seconds=110))
+    assert storage.learner(5)["blocked_at"] is None
+    storage.touch_learner(5, 5, NOW + timedelta(seconds=120), "kolding")
+    assert storage.learner(5)["start_payload"] == "kolding"
