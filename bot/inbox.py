@@ -55,7 +55,6 @@ class ReplyTrackingBot(ExtBot):
             self._reply_marker(update_id)
         return result
 
-
     async def get_update_bodies(self, offset: int | None, timeout: int) -> list[dict]:
         """getUpdates as Telegram's JSON. PTB's `get_updates` would build an `Update` from each, which
         the inbox would only turn back into JSON to store it; the dispatcher builds each one once."""

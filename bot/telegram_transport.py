@@ -47,7 +47,7 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             # Created here, inside the running event loop, as aiohttp requires. Not trust_env: that
             # reads the proxy settings and ~/.netrc again on every request, in two worker threads
-            # (see `proxy_for`).
+            # (see `route_for`).
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._pool_size))
 
     async def shutdown(self) -> None:

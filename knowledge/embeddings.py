@@ -7,10 +7,9 @@ The model runs on ONNX Runtime: the same vectors as sentence-transformers gives 
 model is exported), without torch in the bot's memory (about 200 MB resident instead of 500), and
 with 8-bit weights in its feed-forward layers when they agree with the original (see
 knowledge/onnx_export.py): a question of about 28 tokens costs 5.3 ms of CPU instead of 7.8 (13 on
-sentence-transformers). The export is
-made once per model by a child process (knowledge/onnx_export.py, which uses sentence-transformers
-and torch) and kept in the user's cache directory. A model that cannot be exported is run by
-sentence-transformers itself.
+sentence-transformers). The export is made once per model by a child process (knowledge/onnx_export.py,
+which uses sentence-transformers and torch) and kept in the user's cache directory. A model that
+cannot be exported is run by sentence-transformers itself.
 """
 
 from __future__ import annotations
@@ -101,7 +100,7 @@ class OnnxEncoder:
         self.weights = weights or self.settings.get("weights", FLOAT_WEIGHTS)
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_length=self.settings["max_tokens"])
-        self.tokenizer.no_padding()  # tokenizer.json may ask for padding; encode() groups by length instead
+        self.tokenizer.no_padding()  # tokenizer.json may ask for padding; encode() runs one text at a time
         options = onnxruntime.SessionOptions()
         # One thread: a second one mostly waits on this 2-core machine, and under load CPU runs out first.
         options.intra_op_num_threads = 1
