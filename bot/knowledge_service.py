@@ -65,8 +65,8 @@ class KnowledgeService:
             log.exception("embedding model %s could not be used; answering with lexical search only",
                           self.embedder.model_path)
             return
-        log.info("dense search ready in %.1f s (%d passages encoded, %d from cache)",
-                 time.monotonic() - started, len(fresh), len(known))
+        log.info("dense search ready in %.1f s with %s on %s (%d passages encoded, %d from cache)",
+                 time.monotonic() - started, self.embedder.name, self.embedder.runtime, len(fresh), len(known))
 
     async def answer(self, question: str) -> Answer:
         question = question[:MAX_QUESTION_CHARS]

@@ -70,3 +70,18 @@ def test_a_model_that_cannot_be_loaded_fails_the_export_clearly(tmp_path: Path) 
                            str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
     assert done.returncode != 0
     assert not (tmp_path / "out" / "model.onnx").exists()
+
+
+def test_eight_bit_weights_are_chosen_only_when_they_agree(tmp_path: Path) -> None:
+    """The export keeps the original weights when the 8-bit ones would change the vectors too much."""
+    import shutil
+
+    from knowledge import onnx_export
+
+    export = exported_model(default_embedding_model())
+    for name in ("encoder.json", "tokenizer.json", FLOAT_WEIGHTS):
+        shutil.copy(export / name, tmp_path / name)
+    assert len(onnx_export._feed_forward_products(tmp_path / FLOAT_WEIGHTS)) == 12  # 6 layers, 2 each
+    expected = OnnxEncoder(tmp_path, FLOAT_WEIGHTS).encode(onnx_export.PROBES)
+    assert onnx_export._quantized(expected, tmp_path) == onnx_export.INT8_WEIGHTS
+    assert onnx_export._quantized(-expected, tmp_path) == FLOAT_WEIGHTS  # vectors that disagree
