@@ -218,7 +218,7 @@ def search_timed(knowledge: KnowledgeBase, question: str, mode: str) -> None:
     if mode == "hybrid":
         answer = knowledge.answer(question)
         if knowledge.needs_model(answer):
-            knowledge.with_model(answer, knowledge.encode_query(question))
+            knowledge.with_model(answer, knowledge.model_views([question])[0])
         return
     vector = knowledge.encode_query(question) if mode != "lexical" else None
     knowledge.retriever.search(question, vector, mode=mode)

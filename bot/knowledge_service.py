@@ -91,7 +91,7 @@ class KnowledgeService:
             batch, self._waiting = self._waiting[:MAX_BATCH], self._waiting[MAX_BATCH:]
             try:
                 views = await asyncio.get_running_loop().run_in_executor(
-                    self._encoder_threads, self._encode_and_compare, [q for q, _ in batch])
+                    self._encoder_threads, self.knowledge.model_views, [q for q, _ in batch])
             except Exception as error:  # every waiting question gets the error, none hangs
                 for _, future in batch:
                     if not future.done():
@@ -100,6 +100,3 @@ class KnowledgeService:
             for (_, future), view in zip(batch, views, strict=True):
                 if not future.done():
                     future.set_result(view)
-
-    def _encode_and_compare(self, questions: list[str]) -> list[DenseScores]:
-        return self.knowledge.retriever.dense_scores(self.embedder.encode(questions))

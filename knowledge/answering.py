@@ -83,14 +83,14 @@ class KnowledgeBase:
         encoding the question."""
         return self.dense_ready and answer.result is not None and not answer.result.words_decide
 
-    def with_model(self, answer: Answer, model_view: np.ndarray | DenseScores) -> Answer:
-        """The hybrid answer to a question first answered from its words (`answer` without a vector),
-        given the question's vector or the scores `retriever.dense_scores` made of it."""
-        signals = answer.result.signals
-        if isinstance(model_view, DenseScores):
-            signals = self.retriever.with_dense(signals, model_view)
-        else:
-            signals = self.retriever.add_dense(signals, model_view)
+    def model_views(self, questions: list[str]) -> list[DenseScores]:
+        """The model's view of each question, for `with_model`. Slow (a model call): run it off the
+        event loop, and only when `dense_ready`."""
+        return self.retriever.dense_scores(self.retriever.embedder.encode(questions))
+
+    def with_model(self, answer: Answer, model_view: DenseScores) -> Answer:
+        """The hybrid answer to a question first answered from its words (`answer` without a vector)."""
+        signals = self.retriever.with_dense(answer.result.signals, model_view)
         return Answer(answer.question, result=self.retriever.rank(signals, answer.question, mode="hybrid"))
 
     def passage(self, hit: Hit) -> str:

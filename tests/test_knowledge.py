@@ -179,8 +179,10 @@ def test_questions_arriving_together_are_encoded_in_one_batch() -> None:
             calls.append(len(texts))
             return super().encode(texts)
 
-    knowledge = two_subjects()
-    service = KnowledgeService(knowledge, CountingEmbedder())
+    embedder = CountingEmbedder()
+    knowledge = two_subjects(embedder)
+    calls.clear()  # the passages, encoded when the model was attached
+    service = KnowledgeService(knowledge, embedder)
 
     async def many() -> list:
         return await asyncio.gather(*(service._model_view(f"frist {i}") for i in range(10)))
@@ -208,7 +210,10 @@ def test_encoding_runs_at_a_lower_priority_than_the_event_loop() -> None:
             seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
             return super().encode(texts)
 
-    service = KnowledgeService(two_subjects(), PriorityRecordingEmbedder())
+    embedder = PriorityRecordingEmbedder()
+    knowledge = two_subjects(embedder)
+    seen.clear()  # the passages, encoded on this thread when the model was attached
+    service = KnowledgeService(knowledge, embedder)
     asyncio.run(service._model_view("spørgsmål"))
     assert seen and seen[0] > os.getpriority(os.PRIO_PROCESS, 0)
 
@@ -277,7 +282,7 @@ def test_off_topic_catalog_problems_are_reported(tmp_path: Path) -> None:
     assert load_off_topics(tmp_path / "missing.yaml") == ([], [])
 
 
-def two_subjects() -> KnowledgeBase:
+def two_subjects(embedder: WordEmbedder | None = None) -> KnowledgeBase:
     knowledge = KnowledgeBase([
         article("aktindsigt", "Aktindsigt", "Enhver kan søge aktindsigt i en myndigheds dokumenter. Svarfristen er "
                 "7 arbejdsdage.", questions=("hvem kan søge aktindsigt", "frist for svar på aktindsigt")),
@@ -286,7 +291,7 @@ def two_subjects() -> KnowledgeBase:
     ])
     # Two articles make small BM25 scores: the bar for the words' confidence is lowered to match.
     knowledge.retriever.tuning = Tuning(words_decide_confidence=0.5)
-    knowledge.attach_embeddings(WordEmbedder(), {})
+    knowledge.attach_embeddings(embedder or WordEmbedder(), {})
     return knowledge
 
 
@@ -297,7 +302,7 @@ def test_the_model_is_asked_only_when_the_words_do_not_decide() -> None:
     assert clear.best.article.id == "aktindsigt"
     vague = knowledge.answer("hvad med fristen")  # a word both articles have
     assert not vague.result.words_decide and knowledge.needs_model(vague)
-    hybrid = knowledge.with_model(vague, WordEmbedder().encode([vague.question])[0])
+    hybrid = knowledge.with_model(vague, knowledge.model_views([vague.question])[0])
     assert hybrid.result.mode == "hybrid" and hybrid.result.signals.dense is not None
     # Given the vector anyway, the hybrid keeps the words' decision.
     full = knowledge.answer(clear.question, WordEmbedder().encode([clear.question])[0])
@@ -316,7 +321,10 @@ def test_the_service_encodes_only_questions_the_words_do_not_decide() -> None:
             encoded.extend(texts)
             return super().encode(texts)
 
-    service = KnowledgeService(two_subjects(), RecordingEmbedder())
+    embedder = RecordingEmbedder()
+    knowledge = two_subjects(embedder)
+    encoded.clear()  # the passages, encoded when the model was attached
+    service = KnowledgeService(knowledge, embedder)
     clear = asyncio.run(service.answer("hvem kan søge aktindsigt i dokumenter"))
     vague = asyncio.run(service.answer("hvad med fristen"))
     assert clear.best.article.id == "aktindsigt" and vague.result.mode == "hybrid"
