@@ -14,11 +14,22 @@ import numpy as np
 from knowledge.articles import DEFAULT_DIR, Article, load_articles
 from knowledge.off_topic import DEFAULT_PATH as OFF_TOPIC_PATH
 from knowledge.off_topic import OffTopic, load_off_topics
-from knowledge.retrieval import DenseScores, Embedder, Hit, Retriever, SearchResult, group_paragraphs, paragraphs
+from knowledge.retrieval import (
+    DenseScores,
+    Embedder,
+    Hit,
+    Retriever,
+    SearchResult,
+    group_paragraphs,
+    is_aside,
+    paragraphs,
+)
 from knowledge.smalltalk import classify_smalltalk
+from knowledge.vague import DEFAULT_PATH as VAGUE_PATH
+from knowledge.vague import VagueWords, load_vague_words, subject_words
 
 PAGE_CHARS = 1400
-MAX_ANSWER_CHARS = 700
+MAX_ANSWER_CHARS = 800
 
 
 @dataclass
@@ -28,27 +39,37 @@ class Answer:
     question: str
     smalltalk: str | None = None
     result: SearchResult | None = None
+    followup: list[Article] | None = None  # the question is too vague: ask what it is about, offering these
 
     @property
     def abstained(self) -> bool:
-        return self.smalltalk is None and (self.result is None or self.result.abstain)
+        return self.smalltalk is None and self.followup is None and (self.result is None or self.result.abstain)
 
     @property
     def best(self) -> Hit | None:
-        return None if self.result is None or self.abstained else self.result.best
+        if self.result is None or self.abstained or self.followup is not None:
+            return None
+        return self.result.best
 
 
 class KnowledgeBase:
-    def __init__(self, articles: list[Article], off_topics: list[OffTopic] | None = None) -> None:
+    def __init__(self, articles: list[Article], off_topics: list[OffTopic] | None = None,
+                 vague_path: Path | None = VAGUE_PATH) -> None:
         self.articles = {a.id: a for a in articles}
         self.retriever = Retriever(articles, off_topics=off_topics or ())
+        self.vague, self.problems = VagueWords(frozenset(), ()), []
+        if vague_path is not None:
+            self.vague, self.problems = load_vague_words(self.retriever.analyzer, vague_path)
+            self.problems += [f"{vague_path}: starter topic {t!r} is not an article"
+                              for t in self.vague.starter_topics if t not in self.articles]
 
     @classmethod
     def load(cls, directory: Path = DEFAULT_DIR) -> tuple[KnowledgeBase, list[str]]:
-        """The articles below `directory` and the off-topic catalog beside it."""
+        """The articles below `directory`, and the off-topic catalog and the vague words beside it."""
         articles, problems = load_articles(directory)
         off_topics, off_topic_problems = load_off_topics(directory.parent / OFF_TOPIC_PATH.name)
-        return cls(articles, off_topics), problems + off_topic_problems
+        knowledge = cls(articles, off_topics, directory.parent / VAGUE_PATH.name)
+        return knowledge, problems + off_topic_problems + knowledge.problems
 
     # -- embeddings (the caller does the storage I/O, so this can run in a worker thread) -----
 
@@ -74,32 +95,59 @@ class KnowledgeBase:
         kind = classify_smalltalk(question)
         if kind is not None:
             return Answer(question, smalltalk=kind)
+        subject = subject_words(self.retriever.analyzer, self.vague, question)
+        if not subject:
+            starters = [self.articles[t] for t in self.vague.starter_topics if t in self.articles]
+            return Answer(question, followup=starters)
         mode = "hybrid" if query_vector is not None and self.dense_ready else "lexical"
-        return Answer(question, result=self.retriever.search(question, query_vector, mode=mode))
+        answer = Answer(question, result=self.retriever.search(question, query_vector, mode=mode))
+        # When the model will be asked (with_model), the follow-up is decided on its answer.
+        return answer if self.needs_model(answer) else self._followup_if_vague(answer, len(subject))
+
+    def _followup_if_vague(self, answer: Answer, subject_count: int | None = None) -> Answer:
+        """A one-word question that the words do not settle ("frist", "samtykke") matches many
+        articles: ask which one is meant rather than pick one."""
+        result = answer.result
+        if subject_count is None:
+            subject_count = len(subject_words(self.retriever.analyzer, self.vague, answer.question))
+        if result is None or result.off_topic is not None or subject_count > 1 or result.words_decide:
+            return answer
+        if len(result.hits) < 2:
+            return answer
+        return Answer(answer.question, result=result, followup=[hit.article for hit in result.hits[:3]])
 
     def needs_model(self, answer: Answer) -> bool:
         """Whether the model's view of the question could change this words-only answer. Not for
         small talk, nor when the words alone decide (Retriever.words_decide): the bot then skips
         encoding the question."""
-        return self.dense_ready and answer.result is not None and not answer.result.words_decide
+        return (self.dense_ready and answer.result is not None and answer.followup is None
+                and answer.result.signals.dense is None and not answer.result.words_decide)
 
     def model_views(self, questions: list[str]) -> list[DenseScores]:
         """The model's view of each question, for `with_model`. Slow (a model call): run it off the
         event loop, and only when `dense_ready`."""
-        return self.retriever.dense_scores(self.retriever.embedder.encode(questions))
+        return self.retriever.dense_scores(self.retriever.embedder.encode(questions, kind="query"))
 
     def with_model(self, answer: Answer, model_view: DenseScores) -> Answer:
         """The hybrid answer to a question first answered from its words (`answer` without a vector)."""
         signals = self.retriever.with_dense(answer.result.signals, model_view)
-        return Answer(answer.question, result=self.retriever.rank(signals, answer.question, mode="hybrid"))
+        result = self.retriever.rank(signals, answer.question, mode="hybrid")
+        return self._followup_if_vague(Answer(answer.question, result=result))
 
     def passage(self, hit: Hit) -> str:
-        """The passage to show; the short answer paragraph gets the next one too when it fits."""
+        """What the reply shows of the article: the passage that answers the question, led by the
+        article's answer paragraph when both fit on a phone screen (the lead gives the rule, the
+        passage the detail asked about); a short answer paragraph gets the next one too."""
         passages = self.retriever.passages[hit.article.id]
-        text = passages[hit.passage]
-        if hit.passage == 0 and len(passages) > 1 and len(text) + len(passages[1]) + 2 <= MAX_ANSWER_CHARS:
-            text = f"{text}\n\n{passages[1]}"
-        return shorten(text, MAX_ANSWER_CHARS)
+        best = passages[hit.passage]
+        if hit.passage == 0:
+            if len(passages) > 1 and len(best) + len(passages[1]) + 2 <= MAX_ANSWER_CHARS and not is_aside(passages[1]):
+                return f"{best}\n\n{passages[1]}"
+            return shorten(best, MAX_ANSWER_CHARS)
+        lead = passages[0]
+        if len(lead) + len(best) + 2 <= MAX_ANSWER_CHARS:
+            return f"{lead}\n\n{best}"
+        return shorten(best, MAX_ANSWER_CHARS)
 
     def related(self, article_id: str) -> list[Article]:
         article = self.articles.get(article_id)

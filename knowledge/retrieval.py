@@ -36,8 +36,8 @@ from knowledge.articles import Article
 from knowledge.off_topic import OffTopic
 from knowledge.text import Analyzer
 
-MAX_PASSAGE_CHARS = 700
 MODES = ("lexical", "dense", "hybrid")
+ASIDE = re.compile(r"\W*(eksempel|eksempler|husk|tip|fx)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,10 @@ class Tuning:
     # confidence and its lead over the second (in lexical score, 0..2) reach these.
     words_decide_confidence: float = 1.0
     words_decide_margin: float = 0.2
+    # The passage shown: the lexical share of a passage's score (the rest is the model's), and
+    # how much an example or reminder paragraph is held back.
+    passage_lexical_share: float = 0.5
+    aside_penalty: float = 0.3
 
     def threshold(self, mode: str) -> float:
         return {"hybrid": self.abstain_hybrid, "lexical": self.abstain_lexical, "dense": self.abstain_dense}[mode]
@@ -74,8 +78,8 @@ DEFAULT_TUNING = Tuning()
 class Embedder(Protocol):
     name: str
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text."""
+    def encode(self, texts: Sequence[str], kind: str = "query") -> np.ndarray:
+        """Unit-length float32 vectors, one row per text; kind: "query" (a question) or "passage"."""
 
 
 def paragraphs(body: str) -> list[str]:
@@ -98,9 +102,22 @@ def group_paragraphs(parts: list[str], limit: int) -> list[str]:
 
 
 def split_passages(body: str) -> list[str]:
-    """The first paragraph (the answer) alone, then the rest in passages of MAX_PASSAGE_CHARS."""
-    parts = paragraphs(body)
-    return parts[:1] + group_paragraphs(parts[1:], MAX_PASSAGE_CHARS) if parts else []
+    """The article's passages: one per paragraph (the first one is the answer), except that a
+    paragraph ending in a colon ("**Klagevejledningen skal indeholde:**") stays with the list after
+    it. The reply is chosen among these, so each should be able to stand alone."""
+    passages: list[str] = []
+    for paragraph in paragraphs(body):
+        if passages and passages[-1].rstrip("* ").endswith(":"):
+            passages[-1] = f"{passages[-1]}\n\n{paragraph}"
+        else:
+            passages.append(paragraph)
+    return passages
+
+
+def is_aside(passage: str) -> bool:
+    """An example or a reminder ("**Eksempel:** ...", "Husk: ..."): it illustrates the answer
+    rather than states it, so a reply does not open with it unless nothing else answers."""
+    return ASIDE.match(passage) is not None
 
 
 def content_hash(text: str) -> str:
@@ -206,6 +223,9 @@ class Retriever:
         self._article_of_unit = np.array([position[u.article_id] for u in self.units], dtype=np.int64)
         self._units_of_article = [np.flatnonzero(self._article_of_unit == i) for i in range(len(self._article_ids))]
         self._is_question = np.array([u.kind == "question" for u in self.units])
+        self._passage_of_unit = np.array([u.passage for u in self.units], dtype=np.int64)
+        self._is_aside_unit = np.array([u.kind == "passage" and is_aside(self.passages[u.article_id][u.passage])
+                                        for u in self.units])
 
         self._unit_bm25 = bm25s.BM25(k1=1.2, b=0.75)
         self._unit_bm25.index([self.analyzer.tokens(u.text) or ["_"] for u in self.units], show_progress=False)
@@ -240,13 +260,16 @@ class Retriever:
 
     # -- dense side -----------------------------------------------------------------------------
 
-    def _texts_to_encode(self) -> list[str]:
-        return [u.text for u in self.units] + self._off_topic_examples
+    def _texts_to_encode(self) -> list[tuple[str, str]]:
+        """(text, kind) for every unit and off-topic example: a passage is encoded as a "passage",
+        questions (the articles' example questions and the catalog's examples) as a "query"."""
+        units = [(u.text, "passage" if u.kind == "passage" else "query") for u in self.units]
+        return units + [(example, "query") for example in self._off_topic_examples]
 
     def unit_hashes(self) -> list[str]:
-        """Content hashes of the units and off-topic examples: the embedding cache's keys (with
-        the model's name)."""
-        return [content_hash(text) for text in self._texts_to_encode()]
+        """Content hashes of the units and off-topic examples, with the kind they are encoded as:
+        the embedding cache's keys (with the model's name)."""
+        return [content_hash(f"{kind}\n{text}") for text, kind in self._texts_to_encode()]
 
     def attach_embeddings(
         self, embedder: Embedder, known: dict[str, np.ndarray] | None = None
@@ -255,16 +278,30 @@ class Retriever:
         returns those new vectors, for the caller to store."""
         known = known or {}
         texts, hashes = self._texts_to_encode(), self.unit_hashes()
-        missing = [i for i, h in enumerate(hashes) if h not in known]
         fresh: dict[str, np.ndarray] = {}
-        if missing:
-            vectors = embedder.encode([texts[i] for i in missing])
-            fresh = {hashes[i]: vectors[row] for row, i in enumerate(missing)}
+        for kind in ("passage", "query"):
+            missing = [i for i, (_, k) in enumerate(texts) if k == kind and hashes[i] not in known]
+            if missing:
+                vectors = embedder.encode([texts[i][0] for i in missing], kind=kind)
+                fresh.update({hashes[i]: vectors[row] for row, i in enumerate(missing)})
         vectors_by_hash = {**known, **fresh}
         matrix = np.vstack([vectors_by_hash[h] for h in hashes]).astype(np.float32)
         self._unit_vectors, self._off_topic_vectors = matrix[:len(self.units)], matrix[len(self.units):]
         self.embedder = embedder
+        self._point_questions_at_passages()
         return fresh
+
+    def _point_questions_at_passages(self) -> None:
+        """Each example question points to the passage of its article that the model finds closest
+        to it: a user's question that matches an example is shown the passage that answers it."""
+        for article_units in self._units_of_article:
+            passages = [u for u in article_units if not self._is_question[u]]
+            for unit_index in article_units:
+                if self._is_question[unit_index] and passages:
+                    cosines = self._unit_vectors[passages] @ self._unit_vectors[unit_index]
+                    target = self.units[passages[int(np.argmax(cosines))]].passage
+                    self.units[unit_index] = dataclasses.replace(self.units[unit_index], passage=target)
+        self._passage_of_unit = np.array([u.passage for u in self.units], dtype=np.int64)
 
     @property
     def has_dense(self) -> bool:
@@ -273,7 +310,7 @@ class Retriever:
     def encode_query(self, query: str) -> np.ndarray | None:
         if self.embedder is None:
             return None
-        return self.embedder.encode([query])[0]
+        return self.embedder.encode([query], kind="query")[0]
 
     # -- signals ---------------------------------------------------------------------------------
 
@@ -450,7 +487,7 @@ class Retriever:
         order = np.argsort(-fused)[:limit]
         if mode == "lexical":
             order = [i for i in order if signals.lexical[i] > 0]
-        hits = [Hit(self.articles[self._article_ids[i]], self._best_passage(i, signals), float(fused[i]))
+        hits = [Hit(self.articles[self._article_ids[i]], self._best_passage(i, signals, tuning), float(fused[i]))
                 for i in order]
         confidence = self.confidence(signals, int(order[0]), mode, tuning) if hits else 0.0
         off_topic = self.off_topic(signals, int(order[0]) if hits else None, mode, tuning)
@@ -499,10 +536,18 @@ class Retriever:
             return self.off_topics[word_gap[0]]
         return None
 
-    def _best_passage(self, article_index: int, signals: Signals) -> int:
-        """The passage of the article that matches best; an example question points to the answer."""
+    def _best_passage(self, article_index: int, signals: Signals, tuning: Tuning) -> int:
+        """The passage of the article that answers the question best: each passage scores by its own
+        match and by the example questions that point to it (words, normalised within the article,
+        mixed with the model's cosines, spread within the article). An example or a reminder
+        (`is_aside`) is chosen only when it is clearly the best match."""
         units = self._units_of_article[article_index]
-        combined = _normalised(signals.unit_lexical[units])
+        score = tuning.passage_lexical_share * _normalised(signals.unit_lexical[units])
         if signals.unit_dense is not None:
-            combined = combined + signals.unit_dense[units]
-        return self.units[int(units[int(np.argmax(combined))])].passage
+            dense = signals.unit_dense[units]
+            spread = float(dense.max() - dense.min())
+            score = score + (1 - tuning.passage_lexical_share) * ((dense - dense.min()) / spread if spread > 0 else 0.0)
+        score = score - tuning.aside_penalty * self._is_aside_unit[units]
+        best = np.full(len(self.passages[self._article_ids[article_index]]), -np.inf)
+        np.maximum.at(best, self._passage_of_unit[units], score)
+        return int(np.argmax(best))

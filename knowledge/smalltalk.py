@@ -17,7 +17,7 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
     "how_are_you": re.compile(r"^(hvordan går det|hvordan har du det|går det godt|hvad så|står det godt til)$"),
     "who_are_you": re.compile(
         r"^(hvem er du|hvad er du|hvad kan du|hvad kan du hjælpe med|hvad kan jeg spørge om|"
-        r"er du en robot|er du et menneske|hvad kan du svare på|hjælp)$"
+        r"er du en robot|er du et menneske|hvad kan du svare på)$"
     ),
     "ok": re.compile(r"^(ok|okay|oki|okay tak|ok tak|fint|super|godt|fedt|perfekt|forstået|jep|ja|nej|👍|🙏|😊)$"),
 }
