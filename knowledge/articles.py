@@ -7,6 +7,7 @@ reported as "path:line: message" strings so that `run_bot.py check` can print th
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,11 @@ AREAS: dict[str, str] = {
     "digital": "Digitale og teknologiske kompetencer",
 }
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-MIN_WORDS, MAX_WORDS = 80, 300
+MIN_WORDS, MAX_WORDS = 80, 350
+REVIEW_MAX_AGE = dt.timedelta(days=365)  # facts older than this must be checked again
+# "§ 19", "§§ 19 og 20", "§§ 9-11", "§ 9 b": the sections a text cites (numbers and letters only).
+SECTIONS = re.compile(r"§§?\s*(\d+(?:\s?[a-z](?![a-zæøå]))?(?:\s*(?:,|og|-|–|til)\s*\d+(?:\s?[a-z](?![a-zæøå]))?)*)")
+SECTION = re.compile(r"(\d+)(?:\s?([a-z])(?![a-zæøå]))?")
 MIN_QUESTIONS = 4
 DEFAULT_DIR = Path(__file__).parent / "articles"
 
@@ -81,7 +86,31 @@ def _string_list(value: object) -> list[str] | None:
     return None
 
 
-def parse_article(path: Path) -> tuple[Article | None, list[str]]:
+def cited_sections(text: str) -> set[str]:
+    """The sections cited in `text`, as "19" or "9b"; a range "§§ 9-11" gives 9, 10 and 11."""
+    found: set[str] = set()
+    for match in SECTIONS.finditer(text):
+        group = match.group(1)
+        numbers = [(int(n), letter) for n, letter in SECTION.findall(group)]
+        found.update(f"{number}{letter}" for number, letter in numbers)
+        for (start, _), (end, _) in itertools.pairwise(numbers):
+            is_range = re.search(rf"{start}\s*[a-z]?\s*(?:[-–]|til)\s*{end}", group)
+            if is_range and end - start < 50:
+                found.update(str(n) for n in range(start, end + 1))
+    return found
+
+
+def uncited_sections(body: str, sources: list[Source]) -> list[str]:
+    """Sections the text cites that no source names ("9b" counts as named by a source naming § 9)."""
+    named = cited_sections(" ".join(source.ref for source in sources))
+    missing = []
+    for section in sorted(cited_sections(body), key=lambda s: (int(re.match(r"\d+", s).group()), s)):
+        if section not in named and section.rstrip("abcdefghijklmnopqrstuvwxyz") not in named:
+            missing.append(section)
+    return missing
+
+
+def parse_article(path: Path, today: dt.date | None = None) -> tuple[Article | None, list[str]]:
     """One article and the problems found in it (without cross-article checks)."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -127,8 +156,8 @@ def parse_article(path: Path) -> tuple[Article | None, list[str]]:
         for raw in raw_sources:
             if isinstance(raw, dict) and isinstance(raw.get("ref"), str) and raw["ref"].strip():
                 url = raw.get("url")
-                if url is not None and not (isinstance(url, str) and url.startswith("http")):
-                    problem("sources", f"source url must start with http: {url!r}")
+                if url is not None and not (isinstance(url, str) and url.startswith("https://")):
+                    problem("sources", f"source url must start with https:// : {url!r}")
                     url = None
                 sources.append(Source(raw["ref"].strip(), url))
             elif isinstance(raw, str) and raw.strip():
@@ -145,6 +174,11 @@ def parse_article(path: Path) -> tuple[Article | None, list[str]]:
     if not isinstance(reviewed, dt.date):
         problem("reviewed", "reviewed must be a date, e.g. 2026-11-23")
         reviewed = None
+    elif reviewed < (today or dt.date.today()) - REVIEW_MAX_AGE:
+        problem("reviewed", f"the facts were last checked {reviewed}, more than 12 months ago: check them again")
+    if sources and (missing := uncited_sections(body, sources)):
+        problem("sources", "the text cites " + ", ".join(f"§ {s}" for s in missing)
+                + " but no source names it: add the section to a source's ref")
     words = word_count(body)
     if not MIN_WORDS <= words <= MAX_WORDS:
         problems.append(

@@ -37,6 +37,7 @@ from knowledge.off_topic import OffTopic
 from knowledge.text import Analyzer
 
 MODES = ("lexical", "dense", "hybrid")
+DOMAIN_TERM_MAX_SHARE = 0.1  # a title or tag word of more articles than this names no subject of its own
 ASIDE = re.compile(r"\W*(eksempel|eksempler|husk|tip|fx)\b", re.IGNORECASE)
 
 
@@ -234,11 +235,21 @@ class Retriever:
         self._article_bm25.index(article_tokens, show_progress=False)
         self._article_token_sets = [set(tokens) for tokens in article_tokens]
         self._idf = self._inverse_document_frequencies(self._article_token_sets)
+        self._domain_terms = self._title_and_tag_terms()
         self._unknown_idf = float(np.log((len(self._article_token_sets) + 1) / 0.5))  # as if in no article
         self._vocabulary = set(self._unit_bm25.vocab_dict) | set(self._article_bm25.vocab_dict)
         self._terms = sorted(term for term in self._vocabulary if len(term) >= 4)
         self.embedder: Embedder | None = None
         self._unit_vectors: np.ndarray | None = None
+
+    def _title_and_tag_terms(self) -> set[str]:
+        per_article = [set(self.analyzer.tokens(" ".join(a.tags))) for a in self.articles.values()]
+        counts: dict[str, int] = {}
+        for terms in per_article:
+            for term in terms:
+                counts[term] = counts.get(term, 0) + 1
+        common = max(3, int(DOMAIN_TERM_MAX_SHARE * len(self.articles)))
+        return {t for t, n in counts.items() if len(t) >= 5 and not t.isdigit() and n <= common}
 
     @staticmethod
     def _inverse_document_frequencies(token_sets: list[set[str]]) -> dict[str, float]:
@@ -527,14 +538,25 @@ class Retriever:
 
     def off_topic(self, signals: Signals, top_article: int | None, mode: str, tuning: Tuning) -> OffTopic | None:
         """The topic the question is about when it is one no article covers: by the model (not in
-        lexical mode) or by the words the question shares with the topic's examples."""
+        lexical mode) or by the words the question shares with the topic's examples. Not when the
+        question names a subject of the articles that the topic's examples do not (`domain_terms`):
+        "aktindsigt i min kalender" is no IT problem, "klage til ombudsmanden" no benefit question."""
+        topic = None
         gap = self.off_topic_gap(signals) if mode != "lexical" else None
         if gap is not None and gap[1] > tuning.off_topic_margin:
-            return self.off_topics[gap[0]]
-        word_gap = self.off_topic_word_gap(signals, top_article)
-        if word_gap is not None and word_gap[1] > tuning.off_topic_word_margin:
-            return self.off_topics[word_gap[0]]
-        return None
+            topic = gap[0]
+        else:
+            word_gap = self.off_topic_word_gap(signals, top_article)
+            if word_gap is not None and word_gap[1] > tuning.off_topic_word_margin:
+                topic = word_gap[0]
+        if topic is None or self.domain_terms(signals.query_tokens) - self._off_topic_words[topic]:
+            return None
+        return self.off_topics[topic]
+
+    def domain_terms(self, tokens: Iterable[str]) -> set[str]:
+        """The tokens that name a subject of the knowledge base: words of the articles' tags that few
+        articles share (so "aktindsigt" and "ombudsmand", not "borger" or "sag")."""
+        return set(tokens) & self._domain_terms
 
     def _best_passage(self, article_index: int, signals: Signals, tuning: Tuning) -> int:
         """The passage of the article that answers the question best: each passage scores by its own
