@@ -137,11 +137,15 @@ class KnowledgeBase:
     def passage(self, hit: Hit) -> str:
         """What the reply shows of the article: the passage that answers the question, led by the
         article's answer paragraph when both fit on a phone screen (the lead gives the rule, the
-        passage the detail asked about); a short answer paragraph gets the next one too."""
+        passage the detail asked about); a short answer paragraph gets the next one too. An FAQ's
+        answer is written for its question and stands alone."""
         passages = self.retriever.passages[hit.article.id]
         best = passages[hit.passage]
+        if hit.passage >= self.retriever.body_passages[hit.article.id]:
+            return best
         if hit.passage == 0:
-            if len(passages) > 1 and len(best) + len(passages[1]) + 2 <= MAX_ANSWER_CHARS and not is_aside(passages[1]):
+            has_next = self.retriever.body_passages[hit.article.id] > 1 and not is_aside(passages[1])
+            if has_next and len(best) + len(passages[1]) + 2 <= MAX_ANSWER_CHARS:
                 return f"{best}\n\n{passages[1]}"
             return shorten(best, MAX_ANSWER_CHARS)
         lead = passages[0]
@@ -149,11 +153,12 @@ class KnowledgeBase:
             return f"{lead}\n\n{best}"
         return shorten(best, MAX_ANSWER_CHARS)
 
-    def related(self, article_id: str) -> list[Article]:
-        article = self.articles.get(article_id)
-        if article is None:
+    def alternatives(self, answer: Answer, shown: str | None, count: int = 2) -> list[Article]:
+        """The next articles for a question whose answer did not help (👎): the search's order
+        without the article that was shown."""
+        if answer.result is None:
             return []
-        return [self.articles[r] for r in article.related if r in self.articles]
+        return [hit.article for hit in answer.result.hits if hit.article.id != shown][:count]
 
     def nearest_topics(self, answer: Answer, count: int = 3) -> list[Article]:
         if answer.result is None:

@@ -27,6 +27,7 @@ REVIEW_MAX_AGE = dt.timedelta(days=365)  # facts older than this must be checked
 SECTIONS = re.compile(r"§§?\s*(\d+(?:\s?[a-z](?![a-zæøå]))?(?:\s*(?:,|og|-|–|til)\s*\d+(?:\s?[a-z](?![a-zæøå]))?)*)")
 SECTION = re.compile(r"(\d+)(?:\s?([a-z])(?![a-zæøå]))?")
 MIN_QUESTIONS = 4
+MAX_FAQ_ANSWER_CHARS = 450
 DEFAULT_DIR = Path(__file__).parent / "articles"
 
 
@@ -34,6 +35,15 @@ DEFAULT_DIR = Path(__file__).parent / "articles"
 class Source:
     ref: str
     url: str | None = None
+
+
+@dataclass(frozen=True)
+class Faq:
+    """A question people ask and the article's short answer to it (1-3 sentences with the source),
+    shown instead of a passage when a question matches it best."""
+
+    question: str
+    answer: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class Article:
     reviewed: dt.date | None
     body: str
     path: Path
+    faq: tuple[Faq, ...] = ()
 
     @property
     def source_line(self) -> str:
@@ -176,7 +187,9 @@ def parse_article(path: Path, today: dt.date | None = None) -> tuple[Article | N
         reviewed = None
     elif reviewed < (today or dt.date.today()) - REVIEW_MAX_AGE:
         problem("reviewed", f"the facts were last checked {reviewed}, more than 12 months ago: check them again")
-    if sources and (missing := uncited_sections(body, sources)):
+    faq = _faq(meta.get("faq"), problem)
+    cited_text = "\n".join([body, *(entry.answer for entry in faq)])
+    if sources and (missing := uncited_sections(cited_text, sources)):
         problem("sources", "the text cites " + ", ".join(f"§ {s}" for s in missing)
                 + " but no source names it: add the section to a source's ref")
     words = word_count(body)
@@ -184,7 +197,7 @@ def parse_article(path: Path, today: dt.date | None = None) -> tuple[Article | N
         problems.append(
             f"{path}:{parts[2]}: the text has {words} words; it must have {MIN_WORDS} to {MAX_WORDS}"
         )
-    unknown = set(meta) - {"id", "title", "area", "tags", "sources", "questions", "related", "reviewed"}
+    unknown = set(meta) - {"id", "title", "area", "tags", "sources", "questions", "related", "reviewed", "faq"}
     if unknown:
         problems.append(f"{path}:2: unknown fields: {', '.join(sorted(unknown))}")
 
@@ -195,12 +208,35 @@ def parse_article(path: Path, today: dt.date | None = None) -> tuple[Article | N
         tags=tuple(tags or ()),
         sources=tuple(sources),
         questions=tuple(questions or ()),
+        faq=tuple(faq),
         related=tuple(related or ()),
         reviewed=reviewed,
         body=body,
         path=path,
     )
     return article, problems
+
+
+def _faq(raw: object, problem) -> list[Faq]:
+    """The article's `faq:` list: each entry a question `q` and a short answer `a` naming its source."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problem("faq", "faq must be a list of entries with q and a")
+        return []
+    entries = []
+    for entry in raw:
+        if not (isinstance(entry, dict) and isinstance(entry.get("q"), str) and isinstance(entry.get("a"), str)
+                and entry["q"].strip() and entry["a"].strip()):
+            problem("faq", f"each faq entry needs a question q and an answer a: {entry!r}")
+            continue
+        answer = entry["a"].strip()
+        if len(answer) > MAX_FAQ_ANSWER_CHARS:
+            problem("faq", f"faq answer to {entry['q']!r} has {len(answer)} characters; at most {MAX_FAQ_ANSWER_CHARS}")
+        if "(" not in answer:
+            problem("faq", f"faq answer to {entry['q']!r} must name its source in parentheses")
+        entries.append(Faq(entry["q"].strip(), answer))
+    return entries
 
 
 def load_articles(directory: Path = DEFAULT_DIR) -> tuple[list[Article], list[str]]:

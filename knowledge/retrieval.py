@@ -131,7 +131,7 @@ class Unit:
 
     article_id: str
     passage: int  # the passage to show when this unit matches
-    kind: str  # "passage" or "question"
+    kind: str  # "passage", "question" (an example question) or "faq" (an FAQ's question)
     text: str
 
 
@@ -207,13 +207,20 @@ class Retriever:
                                           dtype=np.int64)
         self._off_topic_vectors: np.ndarray | None = None
         self.articles: dict[str, Article] = {a.id: a for a in articles}
-        self.passages: dict[str, list[str]] = {a.id: split_passages(a.body) for a in self.articles.values()}
+        # An article's passages: its paragraphs, then its FAQ answers (shown when their question matches).
+        self.body_passages: dict[str, int] = {}
+        self.passages: dict[str, list[str]] = {}
         self.units: list[Unit] = []
         for article in self.articles.values():
+            body = split_passages(article.body)
+            self.body_passages[article.id] = len(body)
+            self.passages[article.id] = body + [faq.answer for faq in article.faq]
             for index, passage in enumerate(self.passages[article.id]):
                 self.units.append(Unit(article.id, index, "passage", f"{article.title}\n{passage}"))
             for question in article.questions:
                 self.units.append(Unit(article.id, 0, "question", question))
+            for index, faq in enumerate(article.faq, start=len(body)):
+                self.units.append(Unit(article.id, index, "faq", faq.question))
         self.analyzer = analyzer or Analyzer()
         for unit in self.units:
             self.analyzer.add_vocabulary(self.analyzer.words(unit.text))
@@ -223,7 +230,7 @@ class Retriever:
         position = {article_id: i for i, article_id in enumerate(self._article_ids)}
         self._article_of_unit = np.array([position[u.article_id] for u in self.units], dtype=np.int64)
         self._units_of_article = [np.flatnonzero(self._article_of_unit == i) for i in range(len(self._article_ids))]
-        self._is_question = np.array([u.kind == "question" for u in self.units])
+        self._is_question = np.array([u.kind in ("question", "faq") for u in self.units])
         self._passage_of_unit = np.array([u.passage for u in self.units], dtype=np.int64)
         self._is_aside_unit = np.array([u.kind == "passage" and is_aside(self.passages[u.article_id][u.passage])
                                         for u in self.units])
@@ -304,11 +311,12 @@ class Retriever:
 
     def _point_questions_at_passages(self) -> None:
         """Each example question points to the passage of its article that the model finds closest
-        to it: a user's question that matches an example is shown the passage that answers it."""
+        to it: a user's question that matches an example is shown the passage that answers it. (An
+        FAQ's question points to its own answer.)"""
         for article_units in self._units_of_article:
             passages = [u for u in article_units if not self._is_question[u]]
             for unit_index in article_units:
-                if self._is_question[unit_index] and passages:
+                if self.units[unit_index].kind == "question" and passages:
                     cosines = self._unit_vectors[passages] @ self._unit_vectors[unit_index]
                     target = self.units[passages[int(np.argmax(cosines))]].passage
                     self.units[unit_index] = dataclasses.replace(self.units[unit_index], passage=target)
