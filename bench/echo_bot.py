@@ -42,7 +42,7 @@ def main() -> None:
     )
     if args.transport == "aiohttp":
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from bot.telegram_transport import AiohttpRequest
+        from bot.delivery.transport import AiohttpRequest
 
         builder = builder.request(AiohttpRequest(connection_pool_size=16)).get_updates_request(AiohttpRequest(1))
     application = builder.build()

@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.push import bot_env, embedding_template, vm_rss_mb  # noqa: E402
-from bot.emulator import BotApiEmulator  # noqa: E402
+from bot.localmode.emulator import BotApiEmulator  # noqa: E402
 from tests.support import TEST_TOKEN, BotProcess, free_port, quiet_zone  # noqa: E402
 
 QUESTIONS = [item["q"] for item in yaml.safe_load((ROOT / "bench" / "data" / "retrieval_eval.yaml").read_text())]

@@ -113,7 +113,7 @@ def fill_database(path: Path, template: Path | None, learners: int, queue: bool 
                          [(cohort, u, to_text(now)) for u in user_ids(learners)])
     storage.create_announcement(cohort, TEXT, now, now)
     if queue:
-        from bot.quiz_texts import announcement_message
+        from bot.telegram.quiz_texts import announcement_message
 
         storage.queue_due_announcements(now, announcement_message)
     storage.close()
@@ -252,9 +252,9 @@ async def drain(db_path: Path, api_url: str) -> None:
     """(Child process.) Drain the outbox as the bot's sender does, without a rate limiter."""
     from telegram.ext import ExtBot
 
-    from bot.delivery import OutboxSender
+    from bot.delivery.outbox import OutboxSender
+    from bot.delivery.transport import AiohttpRequest
     from bot.storage import utc_now
-    from bot.telegram_transport import AiohttpRequest
 
     storage = Storage(db_path)
     # As bot/runner.py build_outbox_bot, minus the rate limiter.

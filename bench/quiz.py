@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import quiz_texts  # noqa: E402
-from bot.learning import Learning  # noqa: E402
+from bot.services.learning import Learning  # noqa: E402
 from bot.storage import Storage, to_text  # noqa: E402
+from bot.telegram import quiz_texts  # noqa: E402
 from knowledge.articles import load_articles  # noqa: E402
 from quizzes.bank import load_bank  # noqa: E402
 from quizzes.scheduling import review  # noqa: E402

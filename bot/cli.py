@@ -122,13 +122,13 @@ MIN_PASSWORD = 10
 def run_consultant(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
 
-    from bot.campaigns import hash_password
+    from bot.services.campaigns import hash_password
     from bot.storage import utc_now
 
     storage = Storage(settings.db_path)
     try:
         if args.action == "list":
-            rows = storage.consultants()
+            rows = storage.consultants.consultants()
             for row in rows:
                 linked = "telegram forbundet" if row["linked"] else "telegram ikke forbundet"
                 print(f"{row['name']}\t{row['cohorts']} hold\t{linked}\toprettet {row['created_at'][:10]}")
@@ -136,7 +136,7 @@ def run_consultant(settings: Settings, args: argparse.Namespace) -> int:
                 print("No consultants yet: python run_bot.py consultant add NAME")
             return 0
         if args.action == "remove":
-            if not storage.remove_consultant(args.name):
+            if not storage.consultants.remove_consultant(args.name):
                 print(f"No consultant named {args.name!r}.", file=sys.stderr)
                 return 1
             print(f"Removed {args.name}.")
@@ -145,7 +145,7 @@ def run_consultant(settings: Settings, args: argparse.Namespace) -> int:
         if not name or len(name) > 100:
             print("The name must have 1 to 100 characters.", file=sys.stderr)
             return 2
-        if storage.consultant_by_name(name):
+        if storage.consultants.consultant_by_name(name):
             print(f"A consultant named {name!r} exists already.", file=sys.stderr)
             return 1
         if args.password_stdin:
@@ -158,7 +158,7 @@ def run_consultant(settings: Settings, args: argparse.Namespace) -> int:
         if len(password) < MIN_PASSWORD:
             print(f"The password must have at least {MIN_PASSWORD} characters.", file=sys.stderr)
             return 2
-        storage.add_consultant(name, hash_password(password), utc_now())
+        storage.consultants.add_consultant(name, hash_password(password), utc_now())
         print(f"Created {name}. Log in at http://{settings.http_host}:{settings.http_port}/dashboard/")
         return 0
     finally:
@@ -177,9 +177,9 @@ def run_backup(settings: Settings, path: Path) -> int:
 
 def run_ask(settings: Settings, question: str) -> int:
     """Answer with the same code path as the bot (embeddings cached in BOT_DB)."""
-    from bot.answers import as_plain_text, render_answer
-    from bot.knowledge_service import KnowledgeService
+    from bot.services.knowledge import KnowledgeService
     from bot.storage import utc_now
+    from bot.telegram.answers import as_plain_text, render_answer
     from quizzes.bank import load_bank
 
     logging.basicConfig(level=logging.WARNING)
@@ -187,13 +187,13 @@ def run_ask(settings: Settings, question: str) -> int:
     storage = Storage(settings.db_path)
     try:
         service = KnowledgeService.load(settings.embedding_model)
-        asyncio.run(service.attach_embeddings(storage))
+        asyncio.run(service.attach_embeddings(storage.embeddings))
         answer = asyncio.run(service.answer(question))
         log_id = None
         if answer.smalltalk is None:
             best = answer.result.best if answer.result else None
             # Logged without a learner, like any question, so 👍/👎 buttons carry a real id.
-            log_id = storage.log_question(
+            log_id = storage.questions.log_question(
                 update_id=None, user_id=None, now=utc_now(), question=question,
                 article_id=best.article.id if best else None,
                 score=answer.result.confidence if answer.result else 0.0, abstained=answer.abstained,

@@ -14,19 +14,20 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot import webserver
-from bot.application import build_application, publish_commands
-from bot.campaigns import Campaigns
 from bot.config import Settings
-from bot.dashboard import Dashboard
-from bot.delivery import OutboxSender
-from bot.emulator import BotApiEmulator
-from bot.inbox import Dispatcher, poll_forever
-from bot.knowledge_service import KnowledgeService
-from bot.learning import Learning
-from bot.services import SERVICES_KEY
+from bot.delivery.inbox import Dispatcher, poll_forever
+from bot.delivery.outbox import OutboxSender
+from bot.delivery.transport import AiohttpRequest
+from bot.localmode.chat_page import add_local_chat_routes
+from bot.localmode.emulator import BotApiEmulator
+from bot.services.campaigns import Campaigns
+from bot.services.knowledge import KnowledgeService
+from bot.services.learning import Learning
 from bot.storage import Storage, utc_now
-from bot.telegram_transport import AiohttpRequest
+from bot.telegram.application import build_application, publish_commands
+from bot.telegram.context import SERVICES_KEY
+from bot.web.dashboard import Dashboard
+from bot.web.webhook import add_webhook_route
 from quizzes.bank import load_bank
 
 log = logging.getLogger(__name__)
@@ -60,28 +61,29 @@ async def serve(
         host = "127.0.0.1"
         emulator = BotApiEmulator()
         # A new emulator per run: its update ids continue after the stored ones, as Telegram's would.
-        emulator.state.next_update_id = (storage.last_update_id() or 0) + 1
+        emulator.state.next_update_id = (storage.inbox.last_update_id() or 0) + 1
         emulator.add_routes(web_app)
-        webserver.add_local_chat_routes(web_app)
+        add_local_chat_routes(web_app)
         base_url = f"http://127.0.0.1:{settings.http_port}/bot"
     knowledge = KnowledgeService.load(settings.embedding_model)
     bank, problems = load_bank(article_ids=knowledge.knowledge.articles)
     if problems:
         log.warning("quiz bank has %d problem(s); run `python run_bot.py check`", len(problems))
-    learning = Learning(storage, bank, settings.timezone)
-    campaigns = Campaigns(storage, bank, settings.timezone)
+    learning = Learning(storage.learners, storage.quizzes, storage.pushes, bank, settings.timezone)
+    campaigns = Campaigns(storage.cohorts, storage.campaigns, storage.quizzes, bank, settings.timezone)
     learning.campaign_pool = campaigns.campaign_pool_of
     application = build_application(settings, storage, knowledge=knowledge, learning=learning,
                                     campaigns=campaigns, clock=clock,
                                     base_url=base_url, tick_seconds=settings.tick_seconds)
     outbox_bot = build_outbox_bot(application.bot.token, application.bot.base_url)
-    outbox = OutboxSender(outbox_bot, storage, clock)
+    outbox = OutboxSender(outbox_bot, storage.outbox, clock)
     application.bot_data[SERVICES_KEY].outbox = outbox
-    Dashboard(storage, campaigns, clock, lambda: application.bot.username).add_routes(web_app)
-    dispatcher = Dispatcher(application, storage)
+    Dashboard(storage.consultants, storage.cohorts, storage.campaigns, campaigns, clock,
+              lambda: application.bot.username).add_routes(web_app)
+    dispatcher = Dispatcher(application, storage.inbox)
     if settings.webhook_mode:
         path = urlparse(settings.webhook_url).path or "/telegram"
-        webserver.add_webhook_route(web_app, path, settings.webhook_secret, dispatcher)
+        add_webhook_route(web_app, path, settings.webhook_secret, dispatcher)
 
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
@@ -89,7 +91,7 @@ async def serve(
     await site.start()
     poller: asyncio.Task | None = None
     sender: asyncio.Task | None = None
-    embedding = asyncio.create_task(knowledge.attach_embeddings(storage))
+    embedding = asyncio.create_task(knowledge.attach_embeddings(storage.embeddings))
     try:
         await application.initialize()
         await outbox_bot.initialize()

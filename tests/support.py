@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 from aiohttp import web
 
-from bot.emulator import BotApiEmulator
+from bot.localmode.emulator import BotApiEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_TOKEN = "123456:TEST-token-for-the-emulator-0000000000"

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image
 
-from bot import charts
+from bot.telegram import charts
 from quizzes.bank import AREAS
 from quizzes.progress import AreaProgress, Progress
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.campaigns import Campaigns
+from bot.services.campaigns import Campaigns
 from bot.storage import Storage
 from knowledge.articles import load_articles
 from quizzes.bank import load_bank
@@ -91,8 +91,8 @@ def test_campaign_questions_come_first_and_count_in_results(
     assert [r[1] for r in rows[:2]] == [setup["campaign"]] * 2
 
     storage = Storage(campaign_bot.db_path)
-    results = Campaigns(storage, bank, ZoneInfo(ZONE)).results(storage.campaign(setup["campaign"]),
-                                                                datetime.now(UTC))
+    service = Campaigns(storage.cohorts, storage.campaigns, storage.quizzes, bank, ZoneInfo(ZONE))
+    results = service.results(storage.campaign(setup["campaign"]), datetime.now(UTC))
     storage.close()
     assert results.answers >= 2 and results.enrolled >= 1 and results.active_7_days >= 1
     assert results.questions[0].accuracy <= results.questions[-1].accuracy  # hardest first

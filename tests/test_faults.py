@@ -224,7 +224,7 @@ def test_database_error_in_a_handler_gets_a_polite_reply() -> None:
 
     from telegram import Update
 
-    from bot import handlers, texts
+    from bot.telegram import handlers, texts
 
     sent = []
 

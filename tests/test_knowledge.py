@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.answers import markdown_to_html, render_answer, render_article_page
+from bot.telegram.answers import markdown_to_html, render_answer, render_article_page
 from knowledge.answering import Answer, KnowledgeBase, shorten
 from knowledge.articles import Article, Source
 from knowledge.retrieval import DEFAULT_TUNING, Retriever, SearchResult, Tuning, split_passages
@@ -170,7 +170,7 @@ def test_every_article_renders_and_fits_telegram(knowledge_base: KnowledgeBase) 
 def test_questions_arriving_together_are_encoded_in_one_batch() -> None:
     import asyncio
 
-    from bot.knowledge_service import KnowledgeService
+    from bot.services.knowledge import KnowledgeService
 
     calls = []
 
@@ -201,7 +201,7 @@ def test_encoding_runs_at_a_lower_priority_than_the_event_loop() -> None:
     import os
     import threading
 
-    from bot.knowledge_service import KnowledgeService
+    from bot.services.knowledge import KnowledgeService
 
     seen = []
 
@@ -234,7 +234,7 @@ class WordEmbedder:
 
 
 def test_a_question_like_an_off_topic_example_is_redirected() -> None:
-    from bot.answers import render_not_sure
+    from bot.telegram.answers import render_not_sure
     from knowledge.off_topic import OffTopic
 
     printers = OffTopic("it-support", "IT-problemer", "Kontakt jeres IT-support.",
@@ -312,7 +312,7 @@ def test_the_model_is_asked_only_when_the_words_do_not_decide() -> None:
 def test_the_service_encodes_only_questions_the_words_do_not_decide() -> None:
     import asyncio
 
-    from bot.knowledge_service import KnowledgeService
+    from bot.services.knowledge import KnowledgeService
 
     encoded = []
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.campaigns import hash_password, verify_password
+from bot.services.campaigns import hash_password, verify_password
 from bot.storage import Storage
 from tests.conftest import bot_env, start_bot
 from tests.support import ROOT, TEST_TOKEN, BotProcess, ChatUser, EmulatorThread, free_port

@@ -10,7 +10,7 @@ from aiohttp import web
 from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
-from bot.telegram_transport import AiohttpRequest
+from bot.delivery.transport import AiohttpRequest
 from tests.support import TEST_TOKEN, free_port
 
 

@@ -11,7 +11,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bot.storage import Storage
+from bot.storage import EmbeddingCache
 from knowledge.answering import Answer, KnowledgeBase
 from knowledge.embeddings import SentenceEmbedder
 from knowledge.retrieval import DenseScores
@@ -48,7 +48,7 @@ class KnowledgeService:
                  len(knowledge.retriever.units))
         return cls(knowledge, SentenceEmbedder(embedding_model) if embedding_model else None)
 
-    async def attach_embeddings(self, storage: Storage) -> None:
+    async def attach_embeddings(self, cache: EmbeddingCache) -> None:
         """Load the model and the cached vectors; encode only what changed. Runs in the background:
         until it is done, questions are answered by the lexical search alone."""
         if self.embedder is None:
@@ -56,10 +56,10 @@ class KnowledgeService:
         started = time.monotonic()
         try:
             await asyncio.to_thread(self.embedder.load)
-            known = storage.cached_embeddings(self.embedder.name, self.knowledge.unit_hashes())
+            known = cache.cached_embeddings(self.embedder.name, self.knowledge.unit_hashes())
             fresh = await asyncio.to_thread(self.knowledge.attach_embeddings, self.embedder, known)
             if fresh:
-                storage.store_embeddings(self.embedder.name, fresh)
+                cache.store_embeddings(self.embedder.name, fresh)
         except Exception:
             self.dense_failed = True
             log.exception("embedding model %s could not be used; answering with lexical search only",

@@ -1,6 +1,6 @@
 """Telegram handlers: read the update, call one domain function, render the reply.
 
-Database effects go through `storage.update_effects(update_id)` so that an update replayed after
+Database effects go through `storage.inbox.update_effects(update_id)` so that an update replayed after
 a crash changes nothing twice.
 """
 
@@ -15,9 +15,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot import answers, texts
-from bot.answers import Reply
-from bot.services import services
+from bot.telegram import answers, texts
+from bot.telegram.answers import Reply
+from bot.telegram.context import services
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def note_learner(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: st
     if user is None or chat is None:
         return False
     # Idempotent, so it needs no once-only guard: a replay just notes the visit again.
-    return svc.storage.touch_learner(user.id, chat.id, svc.clock(), payload)
+    return svc.storage.learners.touch_learner(user.id, chat.id, svc.clock(), payload)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -52,7 +52,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     message = update.effective_message
     if payload and payload.startswith(CONSULTANT_LINK_PREFIX):
-        consultant = services(context).storage.link_telegram(payload.removeprefix(CONSULTANT_LINK_PREFIX), user.id)
+        code = payload.removeprefix(CONSULTANT_LINK_PREFIX)
+        consultant = services(context).storage.consultants.link_telegram(code, user.id)
         await message.reply_html(texts.consultant_linked(consultant["name"]) if consultant
                                  else texts.CONSULTANT_LINK_UNKNOWN)
         return
@@ -75,19 +76,19 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def leave(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     note_learner(update, context)
     svc = services(context)
-    names = svc.storage.leave_cohorts(update.effective_user.id, svc.clock())
+    names = svc.storage.cohorts.leave_cohorts(update.effective_user.id, svc.clock())
     await update.effective_message.reply_html(texts.left(names))
 
 
 async def consultant_campaigns(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/kampagner: a linked consultant's campaigns in a few lines."""
     svc = services(context)
-    consultant = svc.storage.consultant_by_telegram(update.effective_user.id)
+    consultant = svc.storage.consultants.consultant_by_telegram(update.effective_user.id)
     if consultant is None:
         await update.effective_message.reply_text(texts.NOT_A_CONSULTANT)
         return
     await update.effective_message.reply_html(texts.campaign_overview(
-        svc.storage.campaigns_of_consultant(consultant["id"])))
+        svc.storage.campaigns.campaigns_of_consultant(consultant["id"])))
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -127,7 +128,7 @@ async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.answer()
     if query.data == "delete:yes":
         svc = services(context)
-        with svc.storage.update_effects(update.update_id) as fresh:
+        with svc.storage.inbox.update_effects(update.update_id) as fresh:
             if fresh:
                 svc.storage.delete_learner(query.from_user.id)
         await query.edit_message_text(texts.DELETE_DONE)
@@ -152,7 +153,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log_id = None
     if answer.smalltalk is None:
         best = answer.result.best if answer.result else None
-        log_id = svc.storage.log_question(
+        log_id = svc.storage.questions.log_question(
             update_id=update.update_id, user_id=update.effective_user.id, now=svc.clock(), question=text,
             article_id=best.article.id if best else None,
             score=answer.result.confidence if answer.result else 0.0, abstained=answer.abstained,
@@ -185,7 +186,7 @@ async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """👍/👎 on an answer: stored on the learner's own question, then the buttons go away."""
     query = update.callback_query
     _, log_id, value = query.data.split(":")
-    if not services(context).storage.record_feedback(int(log_id), query.from_user.id, value == "1"):
+    if not services(context).storage.questions.record_feedback(int(log_id), query.from_user.id, value == "1"):
         await query.answer("Den knap virker ikke længere.")
         return
     await query.answer(answers.FEEDBACK_THANKS)

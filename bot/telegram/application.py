@@ -1,6 +1,6 @@
 """Wiring only: builds the python-telegram-bot Application and registers the handlers.
 
-Updates do not come through PTB's Updater: the durable inbox (bot/inbox.py) stores each update
+Updates do not come through PTB's Updater: the durable inbox (bot/delivery/inbox.py) stores each update
 before it is confirmed and then calls `application.process_update`.
 """
 
@@ -22,15 +22,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import handlers, quiz_handlers, texts
-from bot.campaigns import Campaigns
 from bot.config import Settings
-from bot.inbox import ReplyTrackingBot
-from bot.knowledge_service import KnowledgeService
-from bot.learning import Learning
-from bot.services import SERVICES_KEY, Services
+from bot.delivery.inbox import ReplyTrackingBot
+from bot.delivery.transport import AiohttpRequest
+from bot.services.campaigns import Campaigns
+from bot.services.knowledge import KnowledgeService
+from bot.services.learning import Learning
 from bot.storage import Storage, utc_now
-from bot.telegram_transport import AiohttpRequest
+from bot.telegram import handlers, quiz_handlers, texts
+from bot.telegram.context import SERVICES_KEY, Services
 
 LOCAL_MODE_TOKEN = "1000000:local-mode-token-for-the-emulator-only"
 
@@ -51,13 +51,13 @@ def build_application(
     api_url = base_url or settings.telegram_api_url
     bot = ReplyTrackingBot(
         token, base_url=api_url, base_file_url=api_url.replace("/bot", "/file/bot"),
-        # aiohttp rather than PTB's default httpx: less CPU per call (see bot/telegram_transport.py).
+        # aiohttp rather than PTB's default httpx: less CPU per call (see bot/delivery/transport.py).
         request=AiohttpRequest(connection_pool_size=16, pool_timeout=10.0),
         get_updates_request=AiohttpRequest(connection_pool_size=1),
         defaults=Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)),
         # Replies answer the user's own message; Telegram's 429 is waited out and retried here.
         rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=3),
-        reply_marker=storage.mark_replied,
+        reply_marker=storage.inbox.mark_replied,
     )
     application = ApplicationBuilder().bot(bot).updater(None).build()
     application.bot_data[SERVICES_KEY] = Services(

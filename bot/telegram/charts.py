@@ -19,12 +19,6 @@ from quizzes.progress import Progress
 # safe from the worker threads the charts are drawn in.
 
 
-def _png(figure: Figure) -> bytes:
-    buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer)
-    return buffer.getvalue()
-
-
 class _ProgressChart:
     """The progress chart's axes, labels and legend are drawn once; each chart then only restores
     that background and draws its eight bars (matplotlib's blitting). A full draw costs about
@@ -86,25 +80,3 @@ def progress_chart(progress: Progress) -> bytes:
         _recent[key] = _chart.png(accuracy, retention)
     return _recent[key]
 
-
-def retention_chart(series: list[dict]) -> bytes:
-    """Predicted retention per area over time, for a campaign (one line per area)."""
-    by_area: dict[str, list[tuple[str, float]]] = {}
-    for row in series:
-        by_area.setdefault(row["area"], []).append((row["day"], 100 * row["retention"]))
-    figure = Figure(figsize=(7.0, 3.6), dpi=100)
-    axis = figure.add_subplot()
-    for area, points in sorted(by_area.items()):
-        days = [day[5:] for day, _ in points]
-        axis.plot(days, [value for _, value in points], marker="o", label=AREA_NAMES.get(area, area))
-    if not by_area:
-        axis.text(0.5, 0.5, "Ingen svar endnu", ha="center", va="center", transform=axis.transAxes)
-    axis.set_ylim(0, 100)
-    axis.set_ylabel("Forventet husket (%)")
-    axis.set_title("Forventet hukommelse pr. område over tid")
-    axis.grid(alpha=0.3)
-    if by_area:
-        axis.legend(fontsize=8, loc="lower left")
-    figure.autofmt_xdate()
-    figure.tight_layout()
-    return _png(figure)

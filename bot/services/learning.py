@@ -1,5 +1,6 @@
 """The learning features as the bot runs them: settings, quiz rounds, answers, progress and the
-daily pushes. It joins the storage (SQL) and the domain (quizzes/), and knows nothing of Telegram."""
+daily pushes. It joins the repositories it needs (SQL) and the domain (quizzes/), and knows
+nothing of Telegram."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.storage import Storage, to_text
+from bot.storage import LearnerStore, PushStore, QuizStore, to_text
 from quizzes import scheduling
 from quizzes.bank import AREAS, Question
 from quizzes.progress import Progress, progress
@@ -78,10 +79,12 @@ class AnswerOutcome:
 
 
 class Learning:
-    def __init__(self, storage: Storage, bank: list[Question], timezone: ZoneInfo,
-                 new_per_day: int = NEW_PER_DAY) -> None:
+    def __init__(self, learners: LearnerStore, quizzes: QuizStore, pushes: PushStore, bank: list[Question],
+                 timezone: ZoneInfo, new_per_day: int = NEW_PER_DAY) -> None:
         self.new_per_day = new_per_day
-        self.storage = storage
+        self.learners = learners
+        self.quizzes = quizzes
+        self.pushes = pushes
         self.bank = bank
         self.questions = {q.id: q for q in bank}
         self.timezone = timezone
@@ -93,7 +96,7 @@ class Learning:
     # -- settings ----------------------------------------------------------------------------------
 
     def settings(self, user_id: int) -> LearnerSettings | None:
-        row = self.storage.learner(user_id)
+        row = self.learners.learner(user_id)
         return parse_settings(row) if row else None
 
     def local_day(self, now: datetime) -> str:
@@ -101,21 +104,21 @@ class Learning:
 
     def pause(self, user_id: int, now: datetime, days: int | None) -> datetime | None:
         until = now + timedelta(days=days) if days else None
-        self.storage.update_learner_settings(user_id, paused_until=to_text(until) if until else FOREVER)
+        self.learners.update_learner_settings(user_id, paused_until=to_text(until) if until else FOREVER)
         return until
 
     def resume(self, user_id: int) -> None:
-        self.storage.update_learner_settings(user_id, paused_until=None)
+        self.learners.update_learner_settings(user_id, paused_until=None)
 
     # -- rounds --------------------------------------------------------------------------------------
 
     def _states(self, user_id: int) -> dict[str, MemoryState]:
-        return {row["question_id"]: scheduling.state_from_row(row) for row in self.storage.memory_states(user_id)
+        return {row["question_id"]: scheduling.state_from_row(row) for row in self.quizzes.memory_states(user_id)
                 if row["question_id"] in self.questions}
 
     def _answers(self, user_id: int, since: datetime | None = None) -> list[RecentAnswer]:
         return [RecentAnswer(r["question_id"], bool(r["correct"]), datetime.fromisoformat(r["answered_at"]))
-                for r in self.storage.recent_answers(user_id, since) if r["question_id"] in self.questions]
+                for r in self.quizzes.recent_answers(user_id, since) if r["question_id"] in self.questions]
 
     def choose(self, user_id: int, kind: str, now: datetime, *, count: int | None = None,
                article_id: str | None = None, areas: tuple[str, ...] | None = None,
@@ -132,7 +135,7 @@ class Learning:
             return linked[:count]
         wanted = areas if areas is not None else (settings.areas if settings else ())
         day_start = datetime.combine(now.astimezone(self.timezone).date(), time(0), tzinfo=self.timezone)
-        new_today = self.storage.new_questions_since(user_id, day_start)
+        new_today = self.quizzes.new_questions_since(user_id, day_start)
         return scheduling.choose_questions(self.bank, self._states(user_id), now, count=count,
                                            areas=wanted or None, new_allowed=max(0, self.new_per_day - new_today),
                                            exclude=exclude)
@@ -141,13 +144,13 @@ class Learning:
                     campaign_id: int | None = None) -> int | None:
         if not question_ids:
             return None
-        self.storage.mark_push_reacted(user_id, self.local_day(now), now)
-        return self.storage.create_round(user_id, kind, question_ids, now, campaign_id)
+        self.pushes.mark_push_reacted(user_id, self.local_day(now), now)
+        return self.quizzes.create_round(user_id, kind, question_ids, now, campaign_id)
 
     def next_delivery(self, round_id: int, now: datetime) -> Delivery | None:
         """The round's next question (registered as a delivery), or None when the round is done.
         Asking again before an answer returns the same delivery, so a double tap sends nothing new."""
-        quiz_round = self.storage.quiz_round(round_id)
+        quiz_round = self.quizzes.quiz_round(round_id)
         if quiz_round is None or quiz_round["finished_at"]:
             return None
         ids = quiz_round["question_ids"]
@@ -155,14 +158,14 @@ class Learning:
         while position < len(ids) and ids[position] not in self.questions:
             position += 1  # a question removed from the bank since the round started
         if position >= len(ids):
-            self.storage.finish_round(round_id, now)
+            self.quizzes.finish_round(round_id, now)
             return None
         question = self.questions[ids[position]]
-        existing = self.storage.round_delivery(round_id, question.id)
+        existing = self.quizzes.round_delivery(round_id, question.id)
         if existing is not None and existing["answered_at"] is None:
             return Delivery(existing["id"], question, existing["option_order"], position + 1, len(ids))
         order = scheduling.shuffled_order(question, f"{quiz_round['user_id']}:{round_id}:{question.id}")
-        delivery_id = self.storage.add_delivery(quiz_round["user_id"], round_id, question.id, order, now)
+        delivery_id = self.quizzes.add_delivery(quiz_round["user_id"], round_id, question.id, order, now)
         return Delivery(delivery_id, question, order, position + 1, len(ids))
 
     def answer(self, delivery: dict, shown_index: int, now: datetime) -> AnswerOutcome | None:
@@ -173,22 +176,22 @@ class Learning:
             return None
         chosen = order[shown_index]
         correct = chosen == question.correct
-        previous = self.storage.memory_state(delivery["user_id"], question.id)
+        previous = self.quizzes.memory_state(delivery["user_id"], question.id)
         state = scheduling.review(scheduling.state_from_row(previous) if previous else None, question.id,
                                   correct, now)
-        quiz_round = self.storage.quiz_round(delivery["round_id"]) if delivery["round_id"] else None
-        recorded = self.storage.record_answer(
+        quiz_round = self.quizzes.quiz_round(delivery["round_id"]) if delivery["round_id"] else None
+        recorded = self.quizzes.record_answer(
             delivery=delivery, area=question.area, chosen_option=chosen, correct=correct,
             state={"card": state.card_json, "due_at": to_text(state.due),
                    "last_review_at": to_text(now), "reviews": state.reviews, "lapses": state.lapses},
             now=now, local_day=self.local_day(now), campaign_id=self._campaign_of(quiz_round, question.id),
         )
         if delivery["round_id"]:
-            quiz_round = self.storage.quiz_round(delivery["round_id"])
+            quiz_round = self.quizzes.quiz_round(delivery["round_id"])
         size = len(quiz_round["question_ids"]) if quiz_round else 1
         done = quiz_round is None or quiz_round["position"] >= size
         if quiz_round and done:
-            self.storage.finish_round(quiz_round["id"], now)
+            self.quizzes.finish_round(quiz_round["id"], now)
         return AnswerOutcome(recorded, correct, question, delivery["round_id"], done,
                              quiz_round["correct"] if quiz_round else int(correct), size)
 
@@ -207,7 +210,7 @@ class Learning:
         """(learner row, local day) for every learner whose daily push should go out now."""
         due = []
         local = now.astimezone(self.timezone)
-        for row in self.storage.push_candidates(local.date().isoformat(), local.strftime("%H:%M"), local.weekday()):
+        for row in self.pushes.push_candidates(local.date().isoformat(), local.strftime("%H:%M"), local.weekday()):
             settings = parse_settings({**row, "areas": "", "show_name": 0})
             last = datetime.fromisoformat(row["last_push_day"]).date() if row["last_push_day"] else None
             day = push_due(settings.push, now, self.timezone, last)
@@ -216,5 +219,5 @@ class Learning:
         return due
 
     def due_reminders(self, now: datetime) -> list[dict]:
-        return [row for row in self.storage.pushes_awaiting_reaction(self.local_day(now))
+        return [row for row in self.pushes.pushes_awaiting_reaction(self.local_day(now))
                 if reminder_due(datetime.fromisoformat(row["pushed_at"]), now, self.timezone, False, False)]

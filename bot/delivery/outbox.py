@@ -1,6 +1,6 @@
 """The outbox sender: one loop drains the outbox within Telegram's limits.
 
-Pushes, reminders and announcements are rows in the outbox (see Storage); this loop sends each
+Pushes, reminders and announcements are rows in the outbox (bot/storage/outbox.py); this loop sends each
 and marks it sent, so a restart resumes where it stopped. It honours RetryAfter, marks a learner
 who blocked the bot and stops sending to them, and retries other failures with backoff. The
 overall rate (30/s) comes from python-telegram-bot's AIORateLimiter on a bot of its own; a chat
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from bot.storage import Storage
+from bot.storage import OutboxStore
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +39,9 @@ def backoff(attempts: int) -> timedelta:
 
 
 class OutboxSender:
-    def __init__(self, bot: Bot, storage: Storage, clock: Callable[[], datetime], concurrency: int = 16) -> None:
+    def __init__(self, bot: Bot, outbox: OutboxStore, clock: Callable[[], datetime], concurrency: int = 16) -> None:
         self.bot = bot
-        self.storage = storage
+        self.outbox = outbox
         self.clock = clock
         self.concurrency = concurrency
         self.wake = asyncio.Event()
@@ -62,7 +62,7 @@ class OutboxSender:
 
     async def drain_once(self, limit: int = 200) -> bool:
         """Send what is due now; True if there was anything."""
-        rows = self.storage.due_outbox(self.clock(), limit)
+        rows = self.outbox.due_outbox(self.clock(), limit)
         if not rows:
             return False
         now = time.monotonic()
@@ -99,25 +99,25 @@ class OutboxSender:
             delay = error.retry_after if isinstance(error.retry_after, (int, float)) else \
                 error.retry_after.total_seconds()
             log.warning("outbox %s: Telegram asks us to wait %.0f s", row["id"], delay)
-            self.storage.mark_outbox_retry(row["id"], "retry after", self.clock() + timedelta(seconds=delay), False)
+            self.outbox.mark_outbox_retry(row["id"], "retry after", self.clock() + timedelta(seconds=delay), False)
             return
         except Forbidden:
             log.info("outbox %s: the learner blocked the bot; no more messages to them", row["id"])
             if row["user_id"] is not None:
-                self.storage.mark_blocked(row["user_id"], self.clock())
+                self.outbox.mark_blocked(row["user_id"], self.clock())
             else:
-                self.storage.mark_outbox_retry(row["id"], "forbidden", self.clock(), True)
+                self.outbox.mark_outbox_retry(row["id"], "forbidden", self.clock(), True)
             return
         except BadRequest as error:
             log.error("outbox %s: Telegram refused the message (%s); not retried", row["id"], error.message)
-            self.storage.mark_outbox_retry(row["id"], error.message, self.clock(), True)
+            self.outbox.mark_outbox_retry(row["id"], error.message, self.clock(), True)
             return
         except TelegramError as error:
             attempts = row["attempts"] + 1
             give_up = attempts >= MAX_ATTEMPTS
             log.warning("outbox %s: sending failed (%s), attempt %d%s", row["id"], error, attempts,
                         "; giving up" if give_up else "")
-            self.storage.mark_outbox_retry(row["id"], str(error), self.clock() + backoff(attempts), give_up)
+            self.outbox.mark_outbox_retry(row["id"], str(error), self.clock() + backoff(attempts), give_up)
             return
-        self.storage.mark_outbox_sent(row["id"], self.clock())
+        self.outbox.mark_outbox_sent(row["id"], self.clock())
         self.sent += 1

@@ -23,9 +23,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot import campaigns as campaign_rules
-from bot.campaigns import Campaigns
-from bot.storage import Storage
+from bot.services import campaigns as campaign_rules
+from bot.services.campaigns import Campaigns
+from bot.storage import CampaignStore, CohortStore, ConsultantStore
 from knowledge.articles import AREAS as AREA_NAMES
 from quizzes.bank import AREAS
 
@@ -44,9 +44,11 @@ STATUS_NAMES = {"active": "Kører", "paused": "På pause", "ended": "Afsluttet"}
 
 
 class Dashboard:
-    def __init__(self, storage: Storage, campaigns: Campaigns, clock: Callable[[], datetime],
-                 bot_username: Callable[[], str]) -> None:
-        self.storage = storage
+    def __init__(self, consultants: ConsultantStore, cohorts: CohortStore, campaign_store: CampaignStore,
+                 campaigns: Campaigns, clock: Callable[[], datetime], bot_username: Callable[[], str]) -> None:
+        self.consultants = consultants
+        self.cohorts = cohorts
+        self.campaign_store = campaign_store
         self.campaigns = campaigns
         self.clock = clock
         self.bot_username = bot_username
@@ -97,7 +99,7 @@ class Dashboard:
         token = request.cookies.get(SESSION_COOKIE)
         if not token or len(token) > 100:
             return None
-        return self.storage.session(_token_hash(token), self.clock())
+        return self.consultants.session(_token_hash(token), self.clock())
 
     def require(self, request: web.Request) -> dict:
         session = self.current(request)
@@ -137,20 +139,20 @@ class Dashboard:
         password = form.get("password", "")[:200]
         now = self.clock()
         keys = [f"name:{name.lower()}", f"ip:{request.remote}"]
-        if any(self.storage.login_failures_since(k, now - FAILURE_WINDOW) >= MAX_FAILURES * (1 if k[0] == "n" else 4)
-               for k in keys):
+        if any(self.consultants.login_failures_since(k, now - FAILURE_WINDOW)
+               >= MAX_FAILURES * (1 if k[0] == "n" else 4) for k in keys):
             log.warning("dashboard login throttled for a name or address")
             return await self.login_page(request, "For mange forkerte forsøg. Vent et kvarter, og prøv igen.", 429)
-        consultant = self.storage.consultant_by_name(name)
+        consultant = self.consultants.consultant_by_name(name)
         valid = campaign_rules.verify_password(consultant["password_hash"] if consultant else DUMMY_HASH, password)
         if consultant is None or not valid:
             for key in keys:
-                self.storage.record_login_failure(key, now)
+                self.consultants.record_login_failure(key, now)
             log.info("dashboard login failed")
             return await self.login_page(request, "Forkert navn eller adgangskode.", 401)
-        self.storage.clear_login_failures(keys[0])
+        self.consultants.clear_login_failures(keys[0])
         token = secrets.token_urlsafe(32)
-        self.storage.create_session(_token_hash(token), consultant["id"], secrets.token_urlsafe(24), now,
+        self.consultants.create_session(_token_hash(token), consultant["id"], secrets.token_urlsafe(24), now,
                                     now + SESSION_LIFETIME)
         response = web.HTTPSeeOther("/dashboard/")
         self._set_cookie(request, response, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
@@ -160,7 +162,7 @@ class Dashboard:
     async def logout(self, request: web.Request) -> web.Response:
         session = self.require(request)
         await self.form(request, session)
-        self.storage.delete_session(_token_hash(request.cookies[SESSION_COOKIE]))
+        self.consultants.delete_session(_token_hash(request.cookies[SESSION_COOKIE]))
         response = web.HTTPSeeOther("/dashboard/login")
         response.del_cookie(SESSION_COOKIE, path="/dashboard")
         raise response
@@ -174,10 +176,10 @@ class Dashboard:
 
     async def home(self, request: web.Request) -> web.Response:
         session = self.require(request)
-        consultant = self.storage.consultant_by_name(session["name"])
+        consultant = self.consultants.consultant_by_name(session["name"])
         return self.render("home.html", request, session,
-                           cohorts=self.storage.cohorts_of(session["consultant_id"]),
-                           campaigns=self.storage.campaigns_of_consultant(session["consultant_id"]),
+                           cohorts=self.cohorts.cohorts_of(session["consultant_id"]),
+                           campaigns=self.campaign_store.campaigns_of_consultant(session["consultant_id"]),
                            link_code=consultant["link_code"], linked=consultant["telegram_user_id"] is not None,
                            bot_username=self.bot_username())
 
@@ -188,13 +190,13 @@ class Dashboard:
         if not name:
             raise web.HTTPBadRequest(text="Holdet skal have et navn.")
         expires = _parse_date(form.get("expires", ""))
-        cohort_id = self.storage.create_cohort(
+        cohort_id = self.cohorts.create_cohort(
             session["consultant_id"], name, campaign_rules.new_code(), self.clock(),
             datetime.combine(expires, time(23, 59), tzinfo=self.campaigns.timezone) if expires else None)
         raise web.HTTPSeeOther(f"/dashboard/cohorts/{cohort_id}")
 
     def _cohort(self, request: web.Request, session: dict) -> dict:
-        cohort = self.storage.cohort(int(request.match_info["cohort_id"]), session["consultant_id"])
+        cohort = self.cohorts.cohort(int(request.match_info["cohort_id"]), session["consultant_id"])
         if cohort is None:
             raise web.HTTPNotFound(text="Det hold findes ikke.")
         return cohort
@@ -205,9 +207,9 @@ class Dashboard:
         link = campaign_rules.invitation_link(self.bot_username(), cohort["code"])
         today = self.clock().astimezone(self.campaigns.timezone).date()
         return self.render("cohort.html", request, session, cohort=cohort, link=link,
-                           members=self.storage.cohort_members(cohort["id"]),
-                           campaigns=self.storage.campaigns_of_cohort(cohort["id"]),
-                           announcements=self.storage.announcements_of_cohort(cohort["id"]),
+                           members=self.cohorts.cohort_members(cohort["id"]),
+                           campaigns=self.campaign_store.campaigns_of_cohort(cohort["id"]),
+                           announcements=self.cohorts.announcements_of_cohort(cohort["id"]),
                            today=today.isoformat(), in_four_weeks=(today + timedelta(days=28)).isoformat(),
                            questions=self.campaigns.bank)
 
@@ -246,14 +248,14 @@ class Dashboard:
         if problems:
             raise web.HTTPBadRequest(text="\n".join(problems))
         now = self.clock()
-        campaign_id = self.storage.create_campaign(
+        campaign_id = self.campaign_store.create_campaign(
             cohort["id"], now, name=name, areas=",".join(areas), question_ids=",".join(picked),
             start_date=start.isoformat(), end_date=end.isoformat(), weekdays=",".join(map(str, weekdays)),
             push_time=push_time, per_push=per_push, intro=form.get("intro", "").strip()[:1000])
         intro = form.get("intro", "").strip()[:1000]
         if intro:
             send_at = datetime.combine(start, time.fromisoformat(push_time), tzinfo=self.campaigns.timezone)
-            self.storage.create_announcement(cohort["id"], intro, max(send_at, now), now, campaign_id)
+            self.cohorts.create_announcement(cohort["id"], intro, max(send_at, now), now, campaign_id)
         raise web.HTTPSeeOther(f"/dashboard/campaigns/{campaign_id}")
 
     async def create_announcement(self, request: web.Request) -> web.Response:
@@ -270,11 +272,11 @@ class Dashboard:
                 send_at = datetime.fromisoformat(form["send_at"]).replace(tzinfo=self.campaigns.timezone)
             except ValueError:
                 raise web.HTTPBadRequest(text="Tidspunktet kunne ikke læses.") from None
-        self.storage.create_announcement(cohort["id"], text, max(send_at, now), now)
+        self.cohorts.create_announcement(cohort["id"], text, max(send_at, now), now)
         raise web.HTTPSeeOther(f"/dashboard/cohorts/{cohort['id']}")
 
     def _campaign(self, request: web.Request, session: dict) -> dict:
-        campaign = self.storage.campaign(int(request.match_info["campaign_id"]), session["consultant_id"])
+        campaign = self.campaign_store.campaign(int(request.match_info["campaign_id"]), session["consultant_id"])
         if campaign is None:
             raise web.HTTPNotFound(text="Den kampagne findes ikke.")
         return campaign
@@ -293,13 +295,13 @@ class Dashboard:
         status = form.get("status")
         if status not in campaign_rules.STATUSES or campaign["status"] == "ended":
             raise web.HTTPBadRequest(text="Den ændring er ikke mulig.")
-        self.storage.set_campaign_status(campaign["id"], status)
+        self.campaign_store.set_campaign_status(campaign["id"], status)
         raise web.HTTPSeeOther(f"/dashboard/campaigns/{campaign['id']}")
 
     async def retention_chart(self, request: web.Request) -> web.Response:
         session = self.require(request)
         campaign = self._campaign(request, session)
-        from bot.charts import retention_chart
+        from bot.web.charts import retention_chart
 
         results = self.campaigns.results(campaign, self.clock())
         today = self.clock().astimezone(self.campaigns.timezone).date().isoformat()
@@ -326,7 +328,7 @@ class Dashboard:
     async def telegram_link(self, request: web.Request) -> web.Response:
         session = self.require(request)
         await self.form(request, session)
-        self.storage.set_link_code(session["consultant_id"], secrets.token_urlsafe(16))
+        self.consultants.set_link_code(session["consultant_id"], secrets.token_urlsafe(16))
         raise web.HTTPSeeOther("/dashboard/")
 
 

@@ -1,6 +1,7 @@
-"""The project's aiohttp server: the webhook endpoint, the local chat page and its emulator.
+"""The webhook endpoint on the project's aiohttp server: where Telegram POSTs updates in webhook mode.
 
-One server, one port (HTTP_HOST:HTTP_PORT), in the same asyncio loop as the bot.
+One server, one port (HTTP_HOST:HTTP_PORT), in the same asyncio loop as the bot (bot/runner.py
+mounts this, the dashboard and, in local mode, the emulator and the chat page).
 """
 
 from __future__ import annotations
@@ -8,15 +9,13 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from pathlib import Path
 
 from aiohttp import web
 
-from bot.inbox import Dispatcher
+from bot.delivery.inbox import Dispatcher
 
 log = logging.getLogger(__name__)
 
-STATIC_DIR = Path(__file__).parent / "static"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024
 
@@ -43,12 +42,3 @@ def add_webhook_route(app: web.Application, path: str, secret: str, dispatcher: 
 
     app.router.add_post(path, receive)
 
-
-def add_local_chat_routes(app: web.Application) -> None:
-    """The chat page that stands in for the Telegram app in local mode."""
-
-    async def page(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(STATIC_DIR / "chat.html")
-
-    app.router.add_get("/", page)
-    app.router.add_static("/static/", STATIC_DIR)

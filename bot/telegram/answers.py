@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.texts import escape
+from bot.telegram.texts import escape
 from knowledge.answering import Answer, KnowledgeBase
 from knowledge.articles import Article
 

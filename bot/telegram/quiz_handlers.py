@@ -13,11 +13,11 @@ from datetime import time
 from telegram import Poll, Update
 from telegram.ext import ContextTypes
 
-from bot import quiz_texts
-from bot.charts import progress_chart
-from bot.handlers import keyboard, note_learner
-from bot.learning import Learning
-from bot.services import services
+from bot.services.learning import Learning
+from bot.telegram import quiz_texts
+from bot.telegram.charts import progress_chart
+from bot.telegram.context import services
+from bot.telegram.handlers import keyboard, note_learner
 from quizzes.bank import AREAS
 from quizzes.pushes import next_push_at
 
@@ -39,7 +39,7 @@ async def send_next_question(context: ContextTypes.DEFAULT_TYPE, chat_id: int, r
         type=Poll.QUIZ, correct_option_ids=[delivery.shown_correct],
         explanation=delivery.question.explanation[:200],
     )
-    svc.storage.set_delivery_message(delivery.delivery_id, message.poll.id, message.message_id)
+    svc.storage.quizzes.set_delivery_message(delivery.delivery_id, message.poll.id, message.message_id)
     return True
 
 
@@ -78,14 +78,14 @@ async def quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     action = parts[1]
     svc = services(context)
     if action in ("next", "stop"):
-        quiz_round = svc.storage.quiz_round(int(parts[2]))
+        quiz_round = svc.storage.quizzes.quiz_round(int(parts[2]))
         if quiz_round is None or quiz_round["user_id"] != query.from_user.id:
             await query.answer(quiz_texts.STALE_QUIZ)
             return
         await query.answer()
         await query.edit_message_reply_markup(reply_markup=None)
         if action == "stop":
-            svc.storage.finish_round(quiz_round["id"], svc.clock())
+            svc.storage.quizzes.finish_round(quiz_round["id"], svc.clock())
             await context.bot.send_message(update.effective_chat.id, quiz_texts.STOPPED)
         elif not await send_next_question(context, update.effective_chat.id, quiz_round["id"]):
             await context.bot.send_message(update.effective_chat.id, quiz_texts.NO_QUESTIONS)
@@ -101,17 +101,17 @@ async def poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """A learner answered a quiz poll: record it once, then feedback and what next."""
     answer = update.poll_answer
     svc = services(context)
-    delivery = svc.storage.delivery(poll_id=answer.poll_id)
+    delivery = svc.storage.quizzes.delivery(poll_id=answer.poll_id)
     if delivery is None or answer.user is None or delivery["user_id"] != answer.user.id or not answer.option_ids:
         log.info("poll answer for an unknown or foreign poll ignored")
         return
-    with svc.storage.update_effects(update.update_id) as first_time:
+    with svc.storage.inbox.update_effects(update.update_id) as first_time:
         outcome = svc.learning.answer(delivery, answer.option_ids[0], svc.clock())
     if outcome is None or (first_time and not outcome.recorded):
         return  # a second tap on an answered poll: nothing changes and nothing is said
     # (Not first_time: this very update recorded the answer before a restart; its feedback may
     # not have gone out, so it is sent now. The answer itself is not recorded again.)
-    learner = svc.storage.learner(answer.user.id)
+    learner = svc.storage.learners.learner(answer.user.id)
     shown_correct = outcome.question.options[outcome.question.correct]
     reply = quiz_texts.feedback(outcome, shown_correct)
     await context.bot.send_message(learner["chat_id"], reply.text, parse_mode="HTML", reply_markup=keyboard(reply))
@@ -168,24 +168,24 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif action == "time":
         chosen = time(int(parts[2][:2]), int(parts[2][2:]))
         if chosen.strftime("%H:%M") in quiz_texts.PUSH_TIMES:
-            svc.storage.update_learner_settings(user_id, push_time=chosen.strftime("%H:%M"))
+            svc.storage.learners.update_learner_settings(user_id, push_time=chosen.strftime("%H:%M"))
     elif action == "day":
         day = int(parts[2])
         days = set(settings.weekdays) ^ {day}
-        svc.storage.update_learner_settings(user_id, weekdays=",".join(str(d) for d in sorted(days)))
+        svc.storage.learners.update_learner_settings(user_id, weekdays=",".join(str(d) for d in sorted(days)))
         reply = quiz_texts.day_menu(svc.learning.settings(user_id))
     elif action == "area":
         area = AREAS[int(parts[2])]
         chosen = set(settings.areas or AREAS) ^ {area}
         stored = "" if chosen == set(AREAS) or not chosen else ",".join(a for a in AREAS if a in chosen)
-        svc.storage.update_learner_settings(user_id, areas=stored)
+        svc.storage.learners.update_learner_settings(user_id, areas=stored)
         reply = quiz_texts.area_menu(svc.learning.settings(user_id))
     elif action == "count":
         if int(parts[2]) in quiz_texts.PER_PUSH_CHOICES:
-            svc.storage.update_learner_settings(user_id, per_push=int(parts[2]))
+            svc.storage.learners.update_learner_settings(user_id, per_push=int(parts[2]))
     elif action == "name":
         user = query.from_user
-        svc.storage.update_learner_settings(user_id, show_name=int(not settings.show_name),
+        svc.storage.learners.update_learner_settings(user_id, show_name=int(not settings.show_name),
                                             display_name=user.full_name if not settings.show_name else None)
     elif action == "pause":
         svc.learning.pause(user_id, svc.clock(), 7)
@@ -229,17 +229,17 @@ async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
     the database's unique keys) as outbox rows, and wakes the sender."""
     svc = services(context)
     now = svc.clock()
-    created = svc.storage.create_pushes(
+    created = svc.storage.pushes.create_pushes(
         [(learner["user_id"], learner["chat_id"], day, quiz_texts.push_message(learner["per_push"]))
          for learner, day in svc.learning.due_pushes(now)], now)
     for row in svc.learning.due_reminders(now):
-        learner = svc.storage.learner(row["user_id"])
-        created += svc.storage.create_reminder(row["user_id"], row["chat_id"], row["local_day"], now,
+        learner = svc.storage.learners.learner(row["user_id"])
+        created += svc.storage.pushes.create_reminder(row["user_id"], row["chat_id"], row["local_day"], now,
                                                quiz_texts.reminder_message(learner["per_push"]))
-    created += svc.storage.create_pushes(
+    created += svc.storage.pushes.create_pushes(
         [(member["user_id"], member["chat_id"], day, quiz_texts.push_message(campaign["per_push"]))
          for member, campaign, day in svc.campaigns.due_campaign_pushes(now)], now)
-    created += svc.storage.queue_due_announcements(now, quiz_texts.announcement_message)
+    created += svc.storage.cohorts.queue_due_announcements(now, quiz_texts.announcement_message)
     today = svc.learning.local_day(now)
     if context.bot_data.get("daily_day") != today:
         svc.campaigns.snapshot_retention(now)

@@ -23,8 +23,8 @@ from telegram import Update
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ExtBot
 
-from bot.storage import Storage, utc_now
-from bot.telegram_transport import READ_TIMEOUT
+from bot.delivery.transport import READ_TIMEOUT
+from bot.storage import InboxStore, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -103,9 +103,9 @@ def chat_key(body: dict) -> int:
 class Dispatcher:
     """Handles stored updates: in order within a chat, concurrently across chats."""
 
-    def __init__(self, application: Application, storage: Storage, concurrency: int = 32) -> None:
+    def __init__(self, application: Application, inbox: InboxStore, concurrency: int = 32) -> None:
         self.application = application
-        self.storage = storage
+        self.inbox = inbox
         self._slots = asyncio.Semaphore(concurrency)
         self._chat_locks: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task] = set()
@@ -120,7 +120,7 @@ class Dispatcher:
         task.add_done_callback(self._tasks.discard)
 
     def submit_pending(self) -> int:
-        rows = self.storage.pending_updates()
+        rows = self.inbox.pending_updates()
         for row in rows:
             self.submit(row.update_id, json.loads(row.body))
         return len(rows)
@@ -129,19 +129,19 @@ class Dispatcher:
         lock = self._chat_locks[chat]
         try:
             async with lock, self._slots:
-                attempts, replied = self.storage.note_attempt(update_id)
+                attempts, replied = self.inbox.note_attempt(update_id)
                 if replied:
                     log.info("update %s was answered before the last stop; not handled again", update_id)
-                    self.storage.finish_update(update_id, utc_now())
+                    self.inbox.finish_update(update_id, utc_now())
                     return
                 if attempts > MAX_ATTEMPTS:
                     log.error("update %s failed %s times; set aside", update_id, attempts - 1)
-                    self.storage.finish_update(update_id, utc_now(), status="failed")
+                    self.inbox.finish_update(update_id, utc_now(), status="failed")
                     return
                 update = Update.de_json(body, self.application.bot)
                 CURRENT_UPDATE.set(update_id)
                 await self.application.process_update(update)
-                self.storage.finish_update(update_id, utc_now())
+                self.inbox.finish_update(update_id, utc_now())
         except Exception:
             log.exception("update %s could not be handled; it stays in the inbox", update_id)
         finally:
@@ -157,7 +157,7 @@ class Dispatcher:
     def store_and_submit(self, bodies: list[dict]) -> int:
         """Store updates (webhook or polling) and start handling the new ones."""
         by_id = {body["update_id"]: body for body in bodies}
-        fresh = self.storage.store_updates(list(by_id.items()), utc_now())
+        fresh = self.inbox.store_updates(list(by_id.items()), utc_now())
         for update_id in fresh:
             self.submit(update_id, by_id[update_id])
         return len(fresh)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.answers import Buttons, Reply
-from bot.learning import AnswerOutcome, Delivery, LearnerSettings
-from bot.texts import escape
+from bot.services.learning import AnswerOutcome, Delivery, LearnerSettings
+from bot.telegram.answers import Buttons, Reply
+from bot.telegram.texts import escape
 from knowledge.articles import AREAS as AREA_NAMES
 from quizzes.bank import AREAS
 from quizzes.progress import Progress

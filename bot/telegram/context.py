@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
-from bot.knowledge_service import KnowledgeService
+from bot.services.knowledge import KnowledgeService
 from bot.storage import Storage, utc_now
 
 if TYPE_CHECKING:
-    from bot.campaigns import Campaigns
-    from bot.delivery import OutboxSender
-    from bot.learning import Learning
+    from bot.delivery.outbox import OutboxSender
+    from bot.services.campaigns import Campaigns
+    from bot.services.learning import Learning
 
 SERVICES_KEY = "services"
 

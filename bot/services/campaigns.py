@@ -1,5 +1,5 @@
 """Quiz campaigns for consultants: accounts, cohorts and enrolment, campaign questions, pushes,
-announcements and results. Plain Python over the storage; knows nothing of Telegram or HTTP."""
+announcements and results. Plain Python over the repositories; knows nothing of Telegram or HTTP."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from bot.storage import Storage, to_text
+from bot.storage import CampaignStore, CohortStore, QuizStore, to_text
 from quizzes import scheduling
 from quizzes.bank import AREAS, Question
 from quizzes.pushes import is_quiet
@@ -78,27 +78,30 @@ class CampaignResults:
 
 
 class Campaigns:
-    def __init__(self, storage: Storage, bank: list[Question], timezone: ZoneInfo) -> None:
-        self.storage = storage
+    def __init__(self, cohorts: CohortStore, campaigns: CampaignStore, quizzes: QuizStore, bank: list[Question],
+                 timezone: ZoneInfo) -> None:
         self.bank = bank
         self.questions = {q.id: q for q in bank}
         self.timezone = timezone
+        self.cohorts = cohorts
+        self.campaigns = campaigns
+        self.quizzes = quizzes
 
     # -- enrolment -----------------------------------------------------------------------------------
 
     def enrol_by_code(self, user_id: int, code: str, now: datetime) -> tuple[str, dict | None]:
         """("enrolled" | "already" | "expired" | "unknown", cohort)."""
-        cohort = self.storage.cohort_by_code(code)
+        cohort = self.cohorts.cohort_by_code(code)
         if cohort is None:
             return "unknown", None
         if cohort["expires_at"] and datetime.fromisoformat(cohort["expires_at"]) < now:
             return "expired", cohort
-        return ("enrolled" if self.storage.enrol(cohort["id"], user_id, now) else "already"), cohort
+        return ("enrolled" if self.cohorts.enrol(cohort["id"], user_id, now) else "already"), cohort
 
     def intros(self, cohort_id: int, now: datetime) -> list[str]:
         """Welcome messages of the cohort's running campaigns whose start has passed."""
         day = now.astimezone(self.timezone).date().isoformat()
-        return [c["intro"] for c in self.storage.campaigns_of_cohort(cohort_id)
+        return [c["intro"] for c in self.campaigns.campaigns_of_cohort(cohort_id)
                 if c["intro"] and c["status"] == "active" and c["start_date"] <= day <= c["end_date"]]
 
     # -- campaign questions ----------------------------------------------------------------------------
@@ -121,11 +124,11 @@ class Campaigns:
         campaign, or due again by FSRS. (campaign id, question ids); (None, []) without a campaign."""
         local_day = now.astimezone(self.timezone).date().isoformat()
         states = {row["question_id"]: scheduling.state_from_row(row)
-                  for row in self.storage.memory_states(user_id)}
-        for campaign in self.storage.learner_campaigns(user_id, local_day):
+                  for row in self.quizzes.memory_states(user_id)}
+        for campaign in self.campaigns.learner_campaigns(user_id, local_day):
             if not self.is_campaign_day(campaign, now):
                 continue
-            answered = self.storage.campaign_answered(campaign["id"], user_id)
+            answered = self.campaigns.campaign_answered(campaign["id"], user_id)
             wanted = min(count, campaign["per_push"])
             pool = self.pool(campaign)
             fresh = [q for q in pool if q not in answered]
@@ -136,7 +139,7 @@ class Campaigns:
         return None, []
 
     def campaign_pool_of(self, campaign_id: int) -> set[str]:
-        campaign = self.storage.campaign(campaign_id)
+        campaign = self.campaigns.campaign(campaign_id)
         return set(self.pool(campaign)) if campaign else set()
 
     # -- pushes for learners without a daily push of their own, and announcements -----------------------
@@ -149,10 +152,10 @@ class Campaigns:
         due = []
         if is_quiet(local):
             return due
-        for campaign in self.storage.active_campaigns(local_day):
+        for campaign in self.campaigns.active_campaigns(local_day):
             if not self.is_campaign_day(campaign, now) or local.time() < time.fromisoformat(campaign["push_time"]):
                 continue
-            for member in self.storage.cohort_members(campaign["cohort_id"]):
+            for member in self.cohorts.cohort_members(campaign["cohort_id"]):
                 if member["weekdays"] == "" and member["blocked_at"] is None:
                     due.append((member, campaign, local_day))
         return due
@@ -162,7 +165,7 @@ class Campaigns:
     def pseudonyms(self, cohort_id: int) -> dict[int, str]:
         """Members appear as "Deltager N" (enrolment order) unless they agreed to be named."""
         names = {}
-        for number, member in enumerate(self.storage.cohort_members(cohort_id), start=1):
+        for number, member in enumerate(self.cohorts.cohort_members(cohort_id), start=1):
             names[member["user_id"]] = (member["display_name"] if member["show_name"] and member["display_name"]
                                         else f"Deltager {number}")
         return names
@@ -170,7 +173,7 @@ class Campaigns:
     def retention_by_area(self, cohort_id: int, now: datetime) -> tuple[dict[str, float], dict[str, int]]:
         by_area: defaultdict[str, list[float]] = defaultdict(list)
         learners: defaultdict[str, set[int]] = defaultdict(set)
-        for row in self.storage.members_memory_states(cohort_id):
+        for row in self.campaigns.members_memory_states(cohort_id):
             question = self.questions.get(row["question_id"])
             if question is None:
                 continue
@@ -181,14 +184,14 @@ class Campaigns:
     def snapshot_retention(self, now: datetime) -> None:
         """Once a day (idempotent): each active campaign's predicted retention per area."""
         day = now.astimezone(self.timezone).date().isoformat()
-        for campaign in self.storage.active_campaigns(day):
+        for campaign in self.campaigns.active_campaigns(day):
             retention, learners = self.retention_by_area(campaign["cohort_id"], now)
-            self.storage.store_retention(campaign["id"], day,
+            self.campaigns.store_retention(campaign["id"], day,
                                          [(a, r, learners[a]) for a, r in sorted(retention.items())])
 
     def results(self, campaign: dict, now: datetime) -> CampaignResults:
-        answers = self.storage.campaign_answers(campaign["id"])
-        members = self.storage.cohort_members(campaign["cohort_id"])
+        answers = self.campaigns.campaign_answers(campaign["id"])
+        members = self.cohorts.cohort_members(campaign["cohort_id"])
         names = self.pseudonyms(campaign["cohort_id"])
         week_ago = to_text(now - timedelta(days=7))
         active = {a["user_id"] for a in answers if a["answered_at"] >= week_ago and a["user_id"] is not None}
@@ -214,7 +217,7 @@ class Campaigns:
         for answer in answers:
             if answer["user_id"] is not None:
                 per_learner[answer["user_id"]].append(answer["correct"])
-        last = self.storage.last_activity([m["user_id"] for m in members])
+        last = self.campaigns.last_activity([m["user_id"] for m in members])
         learners = [{
             "name": names.get(m["user_id"], "Deltager"),
             "answers": len(per_learner[m["user_id"]]),
@@ -233,8 +236,8 @@ class Campaigns:
             accuracy_by_area={a: (len(v), sum(v) / len(v)) for a, v in sorted(by_area.items())},
             questions=questions,
             retention_now=retention_now,
-            retention_series=self.storage.retention_series(campaign["id"]),
-            unanswered=self.storage.unanswered_questions(campaign["cohort_id"], campaign["start_date"]),
+            retention_series=self.campaigns.retention_series(campaign["id"]),
+            unanswered=self.campaigns.unanswered_questions(campaign["cohort_id"], campaign["start_date"]),
             learners=learners,
         )
 

@@ -1,0 +1,102 @@
+"""The user side of the emulator: the small JSON API under /emulator/ through which tests, benchmarks
+and the chat page act as Telegram users (write, press, vote, read the chat, block the bot)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from bot.localmode.protocol import JSON, ApiError, Fault
+
+if TYPE_CHECKING:
+    from bot.localmode.protocol import EmulatorState
+
+
+class UserApiRoutes:
+    """The /emulator/ routes' handlers; mixed into BotApiEmulator, which does what users do."""
+
+    state: EmulatorState
+
+    @staticmethod
+    async def _json_body(request: web.Request) -> JSON:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest(text="JSON body expected") from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(text="JSON object expected")
+        return body
+
+    async def _user_send(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        text = str(body.get("text", ""))[:4096]
+        if not text.strip():
+            raise web.HTTPBadRequest(text="empty message")
+        message = await self.user_sends(int(body["user_id"]), text, body.get("first_name"))
+        return web.json_response(message)
+
+    async def _user_press(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        try:
+            result = await self.user_presses(int(body["user_id"]), int(body["message_id"]), str(body["data"]))
+        except ApiError as error:
+            raise web.HTTPBadRequest(text=error.description) from None
+        return web.json_response(result)
+
+    async def _user_vote(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        try:
+            result = await self.user_votes(int(body["user_id"]), str(body["poll_id"]),
+                                           [int(i) for i in body["option_ids"]])
+        except ApiError as error:
+            raise web.HTTPBadRequest(text=error.description) from None
+        return web.json_response(result)
+
+    async def _user_messages(self, request: web.Request) -> web.Response:
+        try:
+            user_id = int(request.query["user_id"])
+            after = int(request.query.get("after", 0))
+            wait = min(float(request.query.get("wait", 0)), 30.0)
+        except (KeyError, ValueError):
+            raise web.HTTPBadRequest(text="user_id, after and wait must be numbers") from None
+        events = await self.wait_for_chat(user_id, after, wait)
+        return web.json_response({"events": events})
+
+    async def _commands(self, request: web.Request) -> web.Response:
+        return web.json_response({"commands": self.state.commands, "bot": self.bot_user(),
+                                  "description": self.state.description})
+
+    async def _file(self, request: web.Request) -> web.Response:
+        stored = self.state.files.get(request.match_info["file_id"])
+        if stored is None:
+            raise web.HTTPNotFound()
+        content, filename, mime = stored
+        return web.Response(body=content, content_type=mime or "application/octet-stream",
+                            headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+    async def _add_fault(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        self.state.faults.append(Fault(**body))
+        return web.json_response({"ok": True})
+
+    async def _block(self, request: web.Request) -> web.Response:
+        body = await self._json_body(request)
+        user_id = int(body["user_id"])
+        if body.get("blocked", True):
+            self.state.blocked.add(user_id)
+        else:
+            self.state.blocked.discard(user_id)
+        return web.json_response({"ok": True})
+
+    async def _summary(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "pending_updates": len(self.state.updates),
+                "confirmed_offset": self.state.confirmed_offset,
+                "calls": dict(self.state.calls),
+                "callback_answers": self.state.callback_answers,
+                "users": list(self.state.users),
+            }
+        )

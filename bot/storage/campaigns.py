@@ -1,0 +1,98 @@
+"""Campaigns: a cohort's quiz campaigns, and the figures their results are made of.
+
+The SQL of `campaigns` and `retention_snapshots`, and the reads of answers, memory states and
+questions that the results show per cohort or campaign (no names: the service makes pseudonyms).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.storage.database import Repository, to_text
+
+
+class CampaignStore(Repository):
+    def create_campaign(self, cohort_id: int, now: datetime, **fields: object) -> int:
+        columns = ["cohort_id", "created_at", *fields]
+        with self.transaction():
+            cursor = self.conn.execute(
+                f"INSERT INTO campaigns ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                [cohort_id, to_text(now), *fields.values()])
+        return cursor.lastrowid
+
+    def campaigns_of_cohort(self, cohort_id: int) -> list[dict]:
+        return list(self.db.query("SELECT * FROM campaigns WHERE cohort_id = ? ORDER BY id DESC", [cohort_id]))
+
+    def campaigns_of_consultant(self, consultant_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT k.*, c.name AS cohort_name,"
+            " (SELECT COUNT(*) FROM enrolments e WHERE e.cohort_id = c.id AND e.left_at IS NULL) AS members,"
+            " (SELECT COUNT(*) FROM answers a WHERE a.campaign_id = k.id) AS answers"
+            " FROM campaigns k JOIN cohorts c ON c.id = k.cohort_id WHERE c.consultant_id = ? ORDER BY k.id DESC",
+            [consultant_id]))
+
+    def campaign(self, campaign_id: int, consultant_id: int | None = None) -> dict | None:
+        """A campaign, only if it belongs to this consultant (when one is given)."""
+        if consultant_id is None:
+            return self._one("SELECT * FROM campaigns WHERE id = ?", campaign_id)
+        return self._one(
+            "SELECT k.*, c.name AS cohort_name FROM campaigns k JOIN cohorts c ON c.id = k.cohort_id"
+            " WHERE k.id = ? AND c.consultant_id = ?", campaign_id, consultant_id)
+
+    def set_campaign_status(self, campaign_id: int, status: str) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE campaigns SET status = ? WHERE id = ?", (status, campaign_id))
+
+    def active_campaigns(self, local_day: str) -> list[dict]:
+        return list(self.db.query(
+            "SELECT * FROM campaigns WHERE status = 'active' AND start_date <= ? AND end_date >= ?",
+            [local_day, local_day]))
+
+    def learner_campaigns(self, user_id: int, local_day: str) -> list[dict]:
+        return list(self.db.query(
+            "SELECT k.* FROM campaigns k JOIN enrolments e ON e.cohort_id = k.cohort_id"
+            " WHERE e.user_id = ? AND e.left_at IS NULL AND k.status = 'active'"
+            " AND k.start_date <= ? AND k.end_date >= ? ORDER BY k.id", [user_id, local_day, local_day]))
+
+    def campaign_answered(self, campaign_id: int, user_id: int) -> set[str]:
+        return {r["question_id"] for r in self.db.query(
+            "SELECT DISTINCT question_id FROM answers WHERE campaign_id = ? AND user_id = ?", [campaign_id, user_id])}
+
+    # -- results ---------------------------------------------------------------------------------------
+
+    def campaign_answers(self, campaign_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT user_id, question_id, area, chosen_option, correct, answered_at FROM answers"
+            " WHERE campaign_id = ? ORDER BY id", [campaign_id]))
+
+    def members_memory_states(self, cohort_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT m.* FROM memory_states m JOIN enrolments e ON e.user_id = m.user_id"
+            " WHERE e.cohort_id = ? AND e.left_at IS NULL", [cohort_id]))
+
+    def unanswered_questions(self, cohort_id: int, since: str, limit: int = 50) -> list[dict]:
+        """What the cohort asked the bot that it could not answer (the text only, no names)."""
+        return list(self.db.query(
+            "SELECT q.question, q.asked_at FROM question_log q JOIN enrolments e ON e.user_id = q.user_id"
+            " WHERE e.cohort_id = ? AND q.abstained = 1 AND q.asked_at >= ? ORDER BY q.id DESC LIMIT ?",
+            [cohort_id, since, limit]))
+
+    def last_activity(self, user_ids: Sequence[int]) -> dict[int, str]:
+        if not user_ids:
+            return {}
+        marks = ",".join("?" * len(user_ids))
+        return {r["user_id"]: r["last"] for r in self.db.query(
+            f"SELECT user_id, MAX(answered_at) AS last FROM answers WHERE user_id IN ({marks}) GROUP BY user_id",
+            list(user_ids))}
+
+    def store_retention(self, campaign_id: int, day: str, rows: list[tuple[str, float, int]]) -> None:
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO retention_snapshots (campaign_id, day, area, retention, learners)"
+                " VALUES (?, ?, ?, ?, ?)", [(campaign_id, day, area, r, n) for area, r, n in rows])
+
+    def retention_series(self, campaign_id: int) -> list[dict]:
+        return list(self.db.query(
+            "SELECT day, area, retention, learners FROM retention_snapshots WHERE campaign_id = ? ORDER BY day",
+            [campaign_id]))

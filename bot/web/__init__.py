@@ -1,0 +1,1 @@
+"""The consultants' web dashboard (templates/), its chart, and the webhook endpoint Telegram posts to."""
