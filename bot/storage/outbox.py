@@ -42,6 +42,9 @@ class OutboxStore(Repository):
             row["payload"] = json.loads(row["payload"])
         return rows
 
+    def outbox_counts(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
+
     def mark_outbox_sent(self, outbox_id: int, now: datetime) -> None:
         with self.transaction():
             self.conn.execute("UPDATE outbox SET status = 'sent', sent_at = ? WHERE id = ?",
@@ -60,9 +63,6 @@ class OutboxStore(Repository):
             self.learners.set_blocked(user_id, now)
             self.conn.execute("UPDATE outbox SET status = 'blocked' WHERE user_id = ? AND status = 'pending'",
                               (user_id,))
-
-    def outbox_counts(self) -> dict[str, int]:
-        return dict(self.conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
 
     def purge_outbox(self, now: datetime) -> int:
         with self.transaction():
