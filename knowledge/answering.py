@@ -26,10 +26,10 @@ from knowledge.retrieval import (
 )
 from knowledge.smalltalk import classify_smalltalk
 from knowledge.vague import DEFAULT_PATH as VAGUE_PATH
-from knowledge.vague import VagueWords, load_vague_words, subject_words
+from knowledge.vague import VagueWords, load_vague_words, subject_words, without_role_opener
 
 PAGE_CHARS = 1400
-MAX_ANSWER_CHARS = 800
+MAX_ANSWER_CHARS = 900
 
 
 @dataclass
@@ -100,21 +100,27 @@ class KnowledgeBase:
             starters = [self.articles[t] for t in self.vague.starter_topics if t in self.articles]
             return Answer(question, followup=starters)
         mode = "hybrid" if query_vector is not None and self.dense_ready else "lexical"
-        answer = Answer(question, result=self.retriever.search(question, query_vector, mode=mode))
+        result = self.retriever.search(self.search_text(question), query_vector, mode=mode)
+        answer = Answer(question, result=result)
         # When the model will be asked (with_model), the follow-up is decided on its answer.
-        return answer if self.needs_model(answer) else self._followup_if_vague(answer, len(subject))
+        return answer if self.needs_model(answer) else self._followup_if_vague(answer)
 
-    def _followup_if_vague(self, answer: Answer, subject_count: int | None = None) -> Answer:
-        """A one-word question that the words do not settle ("frist", "samtykke") matches many
-        articles: ask which one is meant rather than pick one."""
+    def _followup_if_vague(self, answer: Answer) -> Answer:
+        """A bare keyword that the search does not settle ("frist", "klage", "samtykke") matches many
+        articles: ask which one is meant rather than pick one. A question with words around its
+        subject ("hvornår skal man partshøre?") says what it asks, and is answered."""
         result = answer.result
-        if subject_count is None:
-            subject_count = len(subject_words(self.retriever.analyzer, self.vague, answer.question))
-        if result is None or result.off_topic is not None or subject_count > 1 or result.words_decide:
+        if result is None or result.off_topic is not None or result.words_decide or len(result.hits) < 2:
             return answer
-        if len(result.hits) < 2:
+        if len(self.retriever.analyzer.words(answer.question)) > 1:
+            return answer
+        if result.hits[0].score - result.hits[1].score >= self.retriever.tuning.vague_margin:
             return answer
         return Answer(answer.question, result=result, followup=[hit.article for hit in result.hits[:3]])
+
+    def search_text(self, question: str) -> str:
+        """What is searched for: the question without an opening that only says who asks."""
+        return without_role_opener(question, self.vague)
 
     def needs_model(self, answer: Answer) -> bool:
         """Whether the model's view of the question could change this words-only answer. Not for
@@ -126,7 +132,8 @@ class KnowledgeBase:
     def model_views(self, questions: list[str]) -> list[DenseScores]:
         """The model's view of each question, for `with_model`. Slow (a model call): run it off the
         event loop, and only when `dense_ready`."""
-        return self.retriever.dense_scores(self.retriever.embedder.encode(questions, kind="query"))
+        texts = [self.search_text(question) for question in questions]
+        return self.retriever.dense_scores(self.retriever.embedder.encode(texts, kind="query"))
 
     def with_model(self, answer: Answer, model_view: DenseScores) -> Answer:
         """The hybrid answer to a question first answered from its words (`answer` without a vector)."""
@@ -135,20 +142,22 @@ class KnowledgeBase:
         return self._followup_if_vague(Answer(answer.question, result=result))
 
     def passage(self, hit: Hit) -> str:
-        """What the reply shows of the article: the passage that answers the question, led by the
-        article's answer paragraph when both fit on a phone screen (the lead gives the rule, the
-        passage the detail asked about); a short answer paragraph gets the next one too. An FAQ's
-        answer is written for its question and stands alone."""
+        """What the reply shows of the article: the article's answer paragraph, then the passage that
+        answers this question when it is another one (a paragraph, or an FAQ entry with its question),
+        as long as both fit on a phone screen; otherwise that passage alone. A short answer paragraph
+        shown alone gets the next paragraph too."""
         passages = self.retriever.passages[hit.article.id]
-        best = passages[hit.passage]
-        if hit.passage >= self.retriever.body_passages[hit.article.id]:
-            return best
-        if hit.passage == 0:
-            has_next = self.retriever.body_passages[hit.article.id] > 1 and not is_aside(passages[1])
-            if has_next and len(best) + len(passages[1]) + 2 <= MAX_ANSWER_CHARS:
-                return f"{best}\n\n{passages[1]}"
-            return shorten(best, MAX_ANSWER_CHARS)
+        body_count = self.retriever.body_passages[hit.article.id]
         lead = passages[0]
+        if hit.passage == 0:
+            if body_count > 1 and not is_aside(passages[1]) and len(lead) + len(passages[1]) + 2 <= MAX_ANSWER_CHARS:
+                return f"{lead}\n\n{passages[1]}"
+            return shorten(lead, MAX_ANSWER_CHARS)
+        if hit.passage >= body_count:
+            faq = hit.article.faq[hit.passage - body_count]
+            best = f"**{faq.question}**\n{faq.answer}"
+        else:
+            best = passages[hit.passage]
         if len(lead) + len(best) + 2 <= MAX_ANSWER_CHARS:
             return f"{lead}\n\n{best}"
         return shorten(best, MAX_ANSWER_CHARS)

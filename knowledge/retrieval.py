@@ -43,31 +43,38 @@ ASIDE = re.compile(r"\W*(eksempel|eksempler|husk|tip|fx)\b", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Tuning:
-    """Fusion and abstention constants: `bench/retrieval.py --tune`'s own pick on the labelled set
-    in bench/data/ (its output shows the figures behind them), checked on the held-out set, where
-    it abstains on as many off-topic questions as the earlier choice and answers more in-scope
-    questions written without sight of the articles (see the closing notes)."""
+    """Fusion, abstention and passage constants, chosen on the development sets only: the retrieval
+    set (bench/retrieval.py --tune) for fusion and confidence, the answer set (bench/answers.py
+    --tune) for the passage shown, the threshold and the follow-up margin. Held-out sets check them."""
 
     fusion: str = "mix"  # "mix" (normalised score mix) or "rrf" (reciprocal rank fusion)
-    lexical_share: float = 0.4  # mix: weight of the lexical views against the dense one
+    lexical_share: float = 0.2  # mix: weight of the lexical views against the dense one
     rrf_k: float = 5.0
     dense_weight: float = 0.5  # rrf: weight of the dense ranking
-    bm25_weight: float = 0.08  # confidence: per point of raw article BM25 (capped at 20)
-    coverage_weight: float = 0.4  # confidence: IDF-weighted share of the question the article covers
-    unknown_weight: float = 0.4  # confidence: minus this times the share of unknown words
-    abstain_hybrid: float = 1.081
-    abstain_lexical: float = 0.327
-    abstain_dense: float = 0.558
-    off_topic_margin: float = 0.04  # off-topic when its example is this much closer (cosine) than any article's
-    off_topic_word_margin: float = 0.0  # ... or a topic's examples cover this much more of the question's words
+    bm25_weight: float = 0.01  # confidence: per point of raw article BM25 (capped at 20)
+    coverage_weight: float = 0.0  # confidence: IDF-weighted share of the question the article covers
+    unknown_weight: float = 0.2  # confidence: minus this times the share of unknown words
+    abstain_hybrid: float = 0.91
+    abstain_lexical: float = 0.018
+    abstain_dense: float = 0.883
+    off_topic_margin: float = 0.0  # off-topic when its example is this much closer (cosine) than any article's
+    off_topic_word_margin: float = 9.0  # ... or a topic's examples cover this much more of the question's words
     # Hybrid: the words alone decide (the model is not asked) when the best article's lexical
-    # confidence and its lead over the second (in lexical score, 0..2) reach these.
+    # confidence (with its own weights) and its lead over the second (in lexical score, 0..2) reach these.
     words_decide_confidence: float = 1.0
     words_decide_margin: float = 0.2
-    # The passage shown: the lexical share of a passage's score (the rest is the model's), and
-    # how much an example or reminder paragraph is held back.
-    passage_lexical_share: float = 0.5
+    words_bm25_weight: float = 0.08
+    words_coverage_weight: float = 0.4
+    words_unknown_weight: float = 0.4
+    # The passage shown: the lexical share of a passage's score (the rest is the model's), the
+    # model's cosines below the article's best times this (0: spread to 0..1), how much an example
+    # or reminder paragraph is held back and how much the answer paragraph is preferred.
+    passage_lexical_share: float = 0.6
+    passage_dense_scale: float = 3.0
     aside_penalty: float = 0.3
+    lead_bonus: float = 0.2
+    # A one-word question is followed up unless its best article leads the next by this much (fused score).
+    vague_margin: float = 0.05
 
     def threshold(self, mode: str) -> float:
         return {"hybrid": self.abstain_hybrid, "lexical": self.abstain_lexical, "dense": self.abstain_dense}[mode]
@@ -256,7 +263,8 @@ class Retriever:
             for term in terms:
                 counts[term] = counts.get(term, 0) + 1
         common = max(3, int(DOMAIN_TERM_MAX_SHARE * len(self.articles)))
-        return {t for t, n in counts.items() if len(t) >= 5 and not t.isdigit() and n <= common}
+        everyday = set().union(*self._off_topic_words) if self._off_topic_words else set()
+        return {t for t, n in counts.items() if len(t) >= 5 and not t.isdigit() and n <= common and t not in everyday}
 
     @staticmethod
     def _inverse_document_frequencies(token_sets: list[set[str]]) -> dict[str, float]:
@@ -524,8 +532,11 @@ class Retriever:
         top = int(np.argmax(signals.lexical))
         runner_up = float(np.partition(signals.lexical, -2)[-2]) if len(signals.lexical) > 1 else 0.0
         lead = float(signals.lexical[top]) - runner_up
+        words = dataclasses.replace(tuning, bm25_weight=tuning.words_bm25_weight,
+                                    coverage_weight=tuning.words_coverage_weight,
+                                    unknown_weight=tuning.words_unknown_weight)
         return (lead >= tuning.words_decide_margin
-                and self.confidence(signals, top, "lexical", tuning) >= tuning.words_decide_confidence)
+                and self.confidence(signals, top, "lexical", words) >= tuning.words_decide_confidence)
 
     def off_topic_gap(self, signals: Signals) -> tuple[int, float] | None:
         """The off-topic topic closest to the question, and how much closer (cosine) its best
@@ -575,9 +586,14 @@ class Retriever:
         score = tuning.passage_lexical_share * _normalised(signals.unit_lexical[units])
         if signals.unit_dense is not None:
             dense = signals.unit_dense[units]
-            spread = float(dense.max() - dense.min())
-            score = score + (1 - tuning.passage_lexical_share) * ((dense - dense.min()) / spread if spread > 0 else 0.0)
+            if tuning.passage_dense_scale > 0:
+                scaled = tuning.passage_dense_scale * (dense - dense.max())
+            else:
+                spread = float(dense.max() - dense.min())
+                scaled = (dense - dense.min()) / spread if spread > 0 else np.zeros_like(dense)
+            score = score + (1 - tuning.passage_lexical_share) * scaled
         score = score - tuning.aside_penalty * self._is_aside_unit[units]
         best = np.full(len(self.passages[self._article_ids[article_index]]), -np.inf)
         np.maximum.at(best, self._passage_of_unit[units], score)
+        best[0] += tuning.lead_bonus
         return int(np.argmax(best))

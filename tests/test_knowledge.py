@@ -175,9 +175,9 @@ def test_questions_arriving_together_are_encoded_in_one_batch() -> None:
     calls = []
 
     class CountingEmbedder(WordEmbedder):
-        def encode(self, texts):
+        def encode(self, texts, kind="query"):
             calls.append(len(texts))
-            return super().encode(texts)
+            return super().encode(texts, kind)
 
     embedder = CountingEmbedder()
     knowledge = two_subjects(embedder)
@@ -206,9 +206,9 @@ def test_encoding_runs_at_a_lower_priority_than_the_event_loop() -> None:
     seen = []
 
     class PriorityRecordingEmbedder(WordEmbedder):
-        def encode(self, texts):
+        def encode(self, texts, kind="query"):
             seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-            return super().encode(texts)
+            return super().encode(texts, kind)
 
     embedder = PriorityRecordingEmbedder()
     knowledge = two_subjects(embedder)
@@ -223,7 +223,7 @@ class WordEmbedder:
 
     name = "words"
 
-    def encode(self, texts):
+    def encode(self, texts, kind="query"):
         import zlib
 
         vectors = np.zeros((len(texts), 64), dtype=np.float32)
@@ -317,9 +317,9 @@ def test_the_service_encodes_only_questions_the_words_do_not_decide() -> None:
     encoded = []
 
     class RecordingEmbedder(WordEmbedder):
-        def encode(self, texts):
+        def encode(self, texts, kind="query"):
             encoded.extend(texts)
-            return super().encode(texts)
+            return super().encode(texts, kind)
 
     embedder = RecordingEmbedder()
     knowledge = two_subjects(embedder)

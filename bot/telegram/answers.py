@@ -43,7 +43,7 @@ NOT_SURE_ADVICE = (
     "Du kan også prøve at skrive spørgsmålet på en anden måde. Gælder det en konkret sag, så spørg "
     "din leder eller kommunens jurist."
 )
-OFF_TOPIC_TOPICS = "Handler dit spørgsmål alligevel om forvaltning, så se måske her:"
+FOLLOWUP = "Hvad drejer det sig om? 🤔 Skriv gerne lidt mere om situationen – eller vælg et emne:"
 FEEDBACK_QUESTION = "Hjalp svaret?"
 FEEDBACK_THANKS = "Tak for din tilbagemelding! 🙏"
 ARTICLE_GONE = "Den artikel findes ikke længere."
@@ -67,6 +67,8 @@ def render_answer(
     """The best passage with its source and buttons (a quiz button when the article has questions)."""
     if answer.smalltalk is not None:
         return Reply(SMALLTALK[answer.smalltalk])
+    if answer.followup is not None:
+        return Reply(FOLLOWUP, [[(shorten_label(t.title), f"art:{t.id}:0")] for t in answer.followup])
     hit = answer.best
     if hit is None:
         return render_not_sure(knowledge, answer)
@@ -89,12 +91,12 @@ def render_answer(
 
 def render_not_sure(knowledge: KnowledgeBase, answer: Answer) -> Reply:
     """The abstention: where to ask instead when the question is off-topic (knowledge/uden_for_emnet.yaml),
-    otherwise "not sure"; with the nearest topics as buttons either way."""
-    topics = knowledge.nearest_topics(answer, 3)
-    buttons = [[(shorten_label(t.title), f"art:{t.id}:0")] for t in topics]
+    with no articles beside it (they would be unrelated); otherwise "not sure" with the nearest topics."""
     off_topic = answer.result.off_topic if answer.result is not None else None
     if off_topic is not None:
-        return Reply(escape(off_topic.reply) + (f"\n\n{OFF_TOPIC_TOPICS}" if topics else ""), buttons)
+        return Reply(escape(off_topic.reply))
+    topics = knowledge.nearest_topics(answer, 3)
+    buttons = [[(shorten_label(t.title), f"art:{t.id}:0")] for t in topics]
     text = NOT_SURE
     if topics:
         text += f"\n\n{NOT_SURE_TOPICS}"
