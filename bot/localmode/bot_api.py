@@ -185,6 +185,7 @@ class BotApiMethods:
         if text is not None and len(str(text)) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.state.callback_answers[query_id] = {"text": text, "show_alert": bool(params.get("show_alert"))}
+        await self._touch_chat()  # the chat page waits for it, to show the text as a toast
         return True
 
     async def api_sendpoll(self, params: JSON) -> JSON:

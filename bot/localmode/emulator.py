@@ -8,6 +8,7 @@ a small JSON API under /emulator/ (used by the tests and by the chat page):
     POST /emulator/press    {"user_id", "message_id", "data"}         a user presses a button
     POST /emulator/vote     {"user_id", "poll_id", "option_ids"}      a user answers a poll
     GET  /emulator/messages?user_id=&after=&wait=                     the chat, long-polled
+    GET  /emulator/callback-answer?query_id=&wait=                    the bot's answer to a button press
     GET  /emulator/commands                                           the bot's command menu
     GET  /emulator/files/{file_id}                                    a photo or document
     POST /emulator/faults   {"method", "status", "count", ...}        make the next calls fail
@@ -77,6 +78,7 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes):
         app.router.add_post("/emulator/press", self._user_press)
         app.router.add_post("/emulator/vote", self._user_vote)
         app.router.add_get("/emulator/messages", self._user_messages)
+        app.router.add_get("/emulator/callback-answer", self._callback_answer)
         app.router.add_get("/emulator/commands", self._commands)
         app.router.add_get("/emulator/files/{file_id}", self._file)
         app.router.add_post("/emulator/faults", self._add_fault)
@@ -187,6 +189,16 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes):
             for e in self.state.chats.get(user_id, [])
             if e.seq > after
         ]
+
+    async def wait_for_callback_answer(self, query_id: str, timeout: float) -> JSON | None:
+        """The bot's answerCallbackQuery for a press (its text is what Telegram shows as a toast)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = self.state.callback_answers.get(query_id)
+            remaining = deadline - time.monotonic()
+            if answer is not None or remaining <= 0:
+                return answer
+            await self._chat_changed.wait(remaining)
 
     async def wait_for_chat(self, user_id: int, after: int, timeout: float) -> list[JSON]:
         deadline = time.monotonic() + timeout

@@ -64,6 +64,15 @@ class UserApiRoutes:
         events = await self.wait_for_chat(user_id, after, wait)
         return web.json_response({"events": events})
 
+    async def _callback_answer(self, request: web.Request) -> web.Response:
+        try:
+            query_id = request.query["query_id"]
+            wait = min(float(request.query.get("wait", 0)), 10.0)
+        except (KeyError, ValueError):
+            raise web.HTTPBadRequest(text="query_id is needed and wait must be a number") from None
+        answer = await self.wait_for_callback_answer(query_id, wait)
+        return web.json_response({"answer": answer})
+
     async def _commands(self, request: web.Request) -> web.Response:
         return web.json_response({"commands": self.state.commands, "bot": self.bot_user(),
                                   "description": self.state.description})

@@ -237,7 +237,8 @@ class Campaigns:
             questions=questions,
             retention_now=retention_now,
             retention_series=self.campaigns.retention_series(campaign["id"]),
-            unanswered=self.campaigns.unanswered_questions(campaign["cohort_id"], campaign["start_date"]),
+            unanswered=self.campaigns.unanswered_questions(campaign["cohort_id"], campaign["start_date"],
+                                                           campaign["end_date"]),
             learners=learners,
         )
 

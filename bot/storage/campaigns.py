@@ -71,12 +71,18 @@ class CampaignStore(Repository):
             "SELECT m.* FROM memory_states m JOIN enrolments e ON e.user_id = m.user_id"
             " WHERE e.cohort_id = ? AND e.left_at IS NULL", [cohort_id]))
 
-    def unanswered_questions(self, cohort_id: int, since: str, limit: int = 50) -> list[dict]:
-        """What the cohort asked the bot that it could not answer (the text only, no names)."""
+    def unanswered_questions(self, cohort_id: int, start_date: str, end_date: str, limit: int = 50) -> list[dict]:
+        """What the cohort asked that the bot could not answer, or answered with a 👎 (the text and the
+        article shown, no names): only questions asked while the asker was enrolled in this cohort,
+        inside the campaign's dates."""
         return list(self.db.query(
-            "SELECT q.question, q.asked_at FROM question_log q JOIN enrolments e ON e.user_id = q.user_id"
-            " WHERE e.cohort_id = ? AND q.abstained = 1 AND q.asked_at >= ? ORDER BY q.id DESC LIMIT ?",
-            [cohort_id, since, limit]))
+            "SELECT q.question, q.asked_at, q.article_id, q.abstained, q.feedback"
+            " FROM question_log q JOIN enrolments e ON e.user_id = q.user_id"
+            " WHERE e.cohort_id = ? AND (q.abstained = 1 OR q.feedback = -1) AND q.question != ''"
+            " AND q.asked_at >= e.enrolled_at AND (e.left_at IS NULL OR q.asked_at < e.left_at)"
+            " AND substr(q.asked_at, 1, 10) >= ? AND substr(q.asked_at, 1, 10) <= ?"
+            " ORDER BY q.id DESC LIMIT ?",
+            [cohort_id, start_date, end_date, limit]))
 
     def last_activity(self, user_ids: Sequence[int]) -> dict[int, str]:
         if not user_ids:

@@ -42,6 +42,12 @@ class QuestionLogStore(Repository):
             )
         return bool(cursor.rowcount)
 
+    def asked(self, log_id: int, user_id: int) -> dict | None:
+        """The learner's own logged question and the article it was shown, or None."""
+        rows = list(self.db.query("SELECT question, article_id FROM question_log WHERE id = ? AND user_id = ?",
+                                  [log_id, user_id]))
+        return rows[0] if rows else None
+
     def question_log(self, limit: int = 100) -> list[dict]:
         return list(self.db.query("SELECT * FROM question_log ORDER BY id DESC LIMIT ?", [limit]))
 

@@ -46,6 +46,11 @@ NOT_SURE_ADVICE = (
 FOLLOWUP = "Hvad drejer det sig om? 🤔 Skriv gerne lidt mere om situationen – eller vælg et emne:"
 FEEDBACK_QUESTION = "Hjalp svaret?"
 FEEDBACK_THANKS = "Tak for din tilbagemelding! 🙏"
+UNHELPFUL = ("Ærgerligt – tak fordi du sagde det. 🙏 Måske står svaret i et af disse emner. Eller skriv spørgsmålet "
+             "på en anden måde, fx med lidt mere om situationen, så prøver jeg igen.")
+UNHELPFUL_NO_TOPICS = ("Ærgerligt – tak fordi du sagde det. 🙏 Prøv at skrive spørgsmålet på en anden måde, fx "
+                       "med lidt mere om situationen. Gælder det en konkret sag, så spørg din leder eller "
+                       "kommunens jurist.")
 ARTICLE_GONE = "Den artikel findes ikke længere."
 
 
@@ -102,6 +107,13 @@ def render_not_sure(knowledge: KnowledgeBase, answer: Answer) -> Reply:
         text += f"\n\n{NOT_SURE_TOPICS}"
     text += f"\n\n{NOT_SURE_ADVICE}"
     return Reply(text, buttons)
+
+
+def render_alternatives(alternatives: list[Article]) -> Reply:
+    """After 👎: the next articles the search found, and a nudge to ask again in other words."""
+    if not alternatives:
+        return Reply(UNHELPFUL_NO_TOPICS)
+    return Reply(UNHELPFUL, [[(shorten_label(a.title), f"art:{a.id}:0")] for a in alternatives])
 
 
 def render_article_page(knowledge: KnowledgeBase, article_id: str, page: int) -> Reply:

@@ -183,14 +183,25 @@ async def show_related(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def feedback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """👍/👎 on an answer: stored on the learner's own question, then the buttons go away."""
+    """👍/👎 on an answer: stored on the learner's own question, then the buttons go away. After 👎
+    the next two articles for the same question are offered."""
     query = update.callback_query
+    svc = services(context)
     _, log_id, value = query.data.split(":")
-    if not services(context).storage.questions.record_feedback(int(log_id), query.from_user.id, value == "1"):
+    if not svc.storage.questions.record_feedback(int(log_id), query.from_user.id, value == "1"):
         await query.answer("Den knap virker ikke længere.")
         return
     await query.answer(answers.FEEDBACK_THANKS)
     await query.edit_message_reply_markup(reply_markup=_without_feedback_row(query.message.reply_markup))
+    if value == "1":
+        return
+    asked = svc.storage.questions.asked(int(log_id), query.from_user.id)
+    alternatives = []
+    if asked and asked["question"]:
+        answer = await svc.knowledge.answer(asked["question"])
+        alternatives = svc.knowledge.knowledge.alternatives(answer, asked["article_id"])
+    reply = answers.render_alternatives(alternatives)
+    await query.message.reply_html(reply.text, reply_markup=keyboard(reply))
 
 
 def _without_feedback_row(markup: InlineKeyboardMarkup | None) -> InlineKeyboardMarkup | None:

@@ -363,7 +363,9 @@ def _csv_rows(table: str, results: campaign_rules.CampaignResults) -> tuple[list
                 [[r["name"], r["answers"], round(r["accuracy"], 3) if r["accuracy"] is not None else "",
                   r["last_active"], "ja" if r["blocked"] else "nej"] for r in results.learners])
     if table == "unanswered":
-        return (["tidspunkt", "spørgsmål"], [[r["asked_at"], r["question"]] for r in results.unanswered])
+        return (["tidspunkt", "spørgsmål", "udfald", "artikel vist"],
+                [[r["asked_at"], r["question"], "ikke besvaret" if r["abstained"] else "svaret hjalp ikke",
+                  r["article_id"] or ""] for r in results.unanswered])
     return (["dag", "område", "forventet husket", "deltagere"],
             [[r["day"], AREA_NAMES.get(r["area"], r["area"]), round(r["retention"], 3), r["learners"]]
              for r in results.retention_series])

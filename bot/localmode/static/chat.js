@@ -45,11 +45,12 @@ function renderHtml(target, html) {
   copy(doc.body.firstChild, target);
 }
 
-function toast(text) {
+function toast(text, long = false) {
   const el = document.createElement("div");
   el.className = "toast"; el.textContent = text;
+  el.setAttribute("role", "status");
   document.body.appendChild(el);
-  setTimeout(() => el.remove(), 2500);
+  setTimeout(() => el.remove(), long ? 5000 : 2500);
 }
 
 function keyboard(message) {
@@ -159,8 +160,15 @@ async function send(text) {
 }
 
 async function press(messageId, data) {
-  try { await post("/emulator/press", {user_id: userId, message_id: messageId, data}); }
-  catch (error) { toast("Knappen virker ikke: " + error.message); }
+  let pressed;
+  try { pressed = await post("/emulator/press", {user_id: userId, message_id: messageId, data}); }
+  catch (error) { toast("Knappen virker ikke: " + error.message); return; }
+  // Telegram shows the bot's answer to a button press (answerCallbackQuery) as a short toast.
+  try {
+    const response = await fetch(`/emulator/callback-answer?query_id=${encodeURIComponent(pressed.callback_query_id)}&wait=5`);
+    const data = await response.json();
+    if (data.answer && data.answer.text) toast(data.answer.text, data.answer.show_alert);
+  } catch (error) { /* no answer to show */ }
 }
 
 async function vote(pollId, index) {

@@ -1,0 +1,150 @@
+"""What the reply shows (issue 17): the passage or FAQ entry that answers the question, led by the
+answer paragraph; follow-up questions for vague messages; off-topic replies only where the question
+names no subject of the knowledge base; role openings left out of the search; 👎 alternatives."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from bot.telegram.answers import FOLLOWUP, UNHELPFUL, render_alternatives, render_answer
+from knowledge.answering import Answer, KnowledgeBase
+from knowledge.articles import Article, Faq, Source
+from knowledge.off_topic import OffTopic
+from knowledge.retrieval import split_passages
+from tests.test_knowledge import WordEmbedder
+
+KLAGE_BODY = """Kan en afgørelse påklages, skal den have en klagevejledning (forvaltningsloven § 25).
+
+**Eksempel:** En borger får afslag på hjælp og klager over det til kommunen.
+
+Mangler klagevejledningen, begynder klagefristen som udgangspunkt ikke at løbe.
+
+**Klagevejledningen skal indeholde:**
+
+- klageinstansen
+- fristen"""
+
+
+def article(article_id: str, title: str, body: str, questions=("a", "b", "c", "d"), faq=(), tags=()) -> Article:
+    return Article(article_id, title, "forvaltning-og-jura", tuple(tags), (Source("Forvaltningsloven § 25", "https://x.dk"),),
+                   tuple(questions), (), None, body, Path(f"{article_id}.md"), tuple(faq))
+
+
+@pytest.fixture
+def knowledge() -> KnowledgeBase:
+    knowledge = KnowledgeBase([
+        article("klagevejledning", "Klagevejledning", KLAGE_BODY, tags=("klagevejledning",),
+                questions=("skal der klagevejledning med", "klagevejledning forvaltningsloven")),
+        article("inhabilitet", "Inhabilitet", "Du er inhabil, hvis din familie har interesse i sagen "
+                "(forvaltningsloven § 3).\n\nDin leder afgør, om du er inhabil.", tags=("inhabilitet",),
+                faq=(Faq("Min svigerinde har søgt om tilskud. Må jeg behandle sagen?",
+                         "Nej. Svogerskab gør dig inhabil (forvaltningsloven § 3, stk. 1, nr. 2)."),)),
+        article("frist-a", "Frist for aktindsigt", "Fristen for aktindsigt er 7 arbejdsdage (offl. § 36)."),
+        article("frist-b", "Frist for partshøring", "Fristen for partshøring skal være rimelig (fvl. § 19)."),
+    ], vague_path=Path(__file__).parent.parent / "knowledge" / "uklare_spoergsmaal.yaml")
+    # Four tiny articles make small scores: confidence is not what these tests are about.
+    knowledge.retriever.tuning = dataclasses.replace(knowledge.retriever.tuning, abstain_hybrid=-9.0,
+                                                     abstain_lexical=-9.0, words_decide_confidence=0.5)
+    knowledge.attach_embeddings(WordEmbedder(), {})
+    return knowledge
+
+
+def full_answer(knowledge: KnowledgeBase, question: str):
+    """As the bot's knowledge service answers: from the words, then with the model when needed."""
+    answer = knowledge.answer(question)
+    if knowledge.needs_model(answer):
+        answer = knowledge.with_model(answer, knowledge.model_views([question])[0])
+    return answer
+
+
+def reply_text(knowledge: KnowledgeBase, question: str) -> str:
+    return render_answer(knowledge, full_answer(knowledge, question), log_id=None).text
+
+
+def test_a_paragraph_ending_in_a_colon_stays_with_its_list() -> None:
+    passages = split_passages(KLAGE_BODY)
+    assert passages[-1].startswith("**Klagevejledningen skal indeholde:**") and "- fristen" in passages[-1]
+    assert len(passages) == 4
+
+
+def test_the_reply_shows_the_paragraph_that_answers_led_by_the_answer_paragraph(knowledge: KnowledgeBase) -> None:
+    text = reply_text(knowledge, "mangler klagevejledningen – begynder klagefristen så at løbe?")
+    assert text.index("skal den have en klagevejledning") < text.index("begynder klagefristen som udgangspunkt ikke")
+    assert "Eksempel" not in text
+
+
+def test_an_example_paragraph_is_not_chosen_when_a_rule_matches_as_well(knowledge: KnowledgeBase) -> None:
+    retriever = knowledge.retriever
+    answer = full_answer(knowledge, "borger klager over afslag klagevejledning")
+    hit = answer.result.hits[0]
+    assert hit.article.id == "klagevejledning"
+    assert not retriever.passages["klagevejledning"][hit.passage].startswith("**Eksempel")
+
+
+def test_an_faq_entry_is_shown_with_its_question(knowledge: KnowledgeBase) -> None:
+    text = reply_text(knowledge, "min svigerinde har søgt om tilskud, må jeg behandle sagen")
+    assert "<b>Min svigerinde har søgt om tilskud. Må jeg behandle sagen?</b>" in text
+    assert "Svogerskab gør dig inhabil" in text
+    assert text.index("Du er inhabil, hvis din familie") < text.index("Svogerskab")
+
+
+@pytest.mark.parametrize("question", ["Hvad gør jeg?", "hjælp", "er det lovligt?", "kan du hjælpe mig med en sag"])
+def test_a_question_without_a_subject_gets_a_follow_up(knowledge: KnowledgeBase, question: str) -> None:
+    answer = full_answer(knowledge, question)
+    assert answer.followup is not None and answer.best is None
+    assert render_answer(knowledge, answer, log_id=None).text == FOLLOWUP
+
+
+def test_a_bare_keyword_that_matches_several_articles_gets_a_follow_up_with_them(knowledge: KnowledgeBase) -> None:
+    answer = full_answer(knowledge, "frist")
+    assert answer.followup is not None
+    assert {a.id for a in answer.followup} >= {"frist-a", "frist-b"}
+    reply = render_answer(knowledge, answer, log_id=None)
+    assert [data for row in reply.buttons for _, data in row][:2] in (["art:frist-a:0", "art:frist-b:0"],
+                                                                      ["art:frist-b:0", "art:frist-a:0"])
+
+
+def test_a_question_around_its_subject_is_answered(knowledge: KnowledgeBase) -> None:
+    answer = full_answer(knowledge, "hvornår er jeg inhabil?")
+    assert answer.followup is None and answer.best.article.id == "inhabilitet"
+
+
+def test_a_role_opening_is_left_out_of_the_search(knowledge: KnowledgeBase) -> None:
+    assert knowledge.search_text("Jeg er socialrådgiver og skal skrive en afgørelse") == "skal skrive en afgørelse"
+    assert knowledge.search_text("Som plejehjemsleder, må jeg tage imod gaver?") == "må jeg tage imod gaver?"
+    assert knowledge.search_text("Byggesag: naboen vil se tegningerne") == "naboen vil se tegningerne"
+    # Not a role: the opening is the question itself.
+    question = "Jeg er gift med ansøgerens søster – må jeg behandle sagen?"
+    assert knowledge.search_text(question) == question
+    assert knowledge.search_text("fvl § 19: hvad står der") == "fvl § 19: hvad står der"
+
+
+def test_a_subject_of_the_articles_keeps_a_question_from_the_off_topic_reply() -> None:
+    calendar = OffTopic("it-support", "IT-problemer", "Kontakt jeres IT-support.",
+                        ("min kalender i outlook virker ikke", "kalender outlook fejl",
+                         "outlook kalender synkroniserer ikke"))
+    knowledge = KnowledgeBase([article("aktindsigt", "Aktindsigt", "Enhver kan søge aktindsigt i dokumenter "
+                                       "(offentlighedsloven § 7).", tags=("aktindsigt",))], [calendar])
+    knowledge.attach_embeddings(WordEmbedder(), {})
+    retriever = knowledge.retriever
+    tuning = dataclasses.replace(retriever.tuning, off_topic_margin=-1.0)  # the model alone would call it IT
+    it_text = "outlook kalender virker ikke"
+    it_question = retriever.search(it_text, WordEmbedder().encode([it_text])[0], tuning=tuning)
+    assert it_question.off_topic is calendar
+    reply = render_answer(knowledge, Answer(it_text, result=it_question), log_id=None)
+    assert reply.text == "Kontakt jeres IT-support." and not reply.buttons  # no unrelated articles beside it
+    on_topic = retriever.search("aktindsigt i min kalender", WordEmbedder().encode(["aktindsigt i min kalender"])[0],
+                                tuning=tuning)
+    assert on_topic.off_topic is None
+
+
+def test_thumbs_down_offers_the_next_articles(knowledge: KnowledgeBase) -> None:
+    answer = full_answer(knowledge, "frist for aktindsigt")
+    shown = answer.result.hits[0].article.id
+    alternatives = knowledge.alternatives(answer, shown)
+    assert shown not in {a.id for a in alternatives} and 1 <= len(alternatives) <= 2
+    reply = render_alternatives(alternatives)
+    assert reply.text == UNHELPFUL and all(data.startswith("art:") for row in reply.buttons for _, data in row)
