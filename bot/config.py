@@ -5,6 +5,7 @@ A bad value stops the program with one line naming the variable: ConfigError car
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -49,6 +50,8 @@ class Settings:
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     tick_seconds: float = 20.0  # how often due pushes are looked for (BOT_TICK_SECONDS)
+    # Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (TRUSTED_PROXIES).
+    trusted_proxies: frozenset[str] = frozenset()
     knowledge_dir: Path = Path(__file__).resolve().parent.parent / "knowledge" / "articles"
     quizzes_dir: Path = Path(__file__).resolve().parent.parent / "quizzes" / "bank"
 
@@ -133,5 +136,12 @@ def load_settings(
             raise ConfigError(f"BOT_TICK_SECONDS must be a number of seconds, not {tick!r}.") from None
         if not 0.1 <= kwargs["tick_seconds"] <= 3600:
             raise ConfigError("BOT_TICK_SECONDS must be between 0.1 and 3600.")
+
+    if proxies := env.get("TRUSTED_PROXIES"):
+        try:
+            kwargs["trusted_proxies"] = frozenset(
+                str(ipaddress.ip_address(p.strip())) for p in proxies.split(",") if p.strip())
+        except ValueError:
+            raise ConfigError("TRUSTED_PROXIES must be IP addresses separated by commas, e.g. 127.0.0.1.") from None
 
     return Settings(**kwargs)

@@ -79,7 +79,7 @@ async def serve(
     outbox = OutboxSender(outbox_bot, storage.outbox, clock)
     application.bot_data[SERVICES_KEY].outbox = outbox
     Dashboard(storage.consultants, storage.cohorts, storage.campaigns, campaigns, clock,
-              lambda: application.bot.username).add_routes(web_app)
+              lambda: application.bot.username, settings.trusted_proxies).add_routes(web_app)
     dispatcher = Dispatcher(application, storage.inbox)
     if settings.webhook_mode:
         path = urlparse(settings.webhook_url).path or "/telegram"

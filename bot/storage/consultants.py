@@ -87,6 +87,12 @@ class ConsultantStore(Repository):
         return self.conn.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND failed_at >= ?",
                                  (key, to_text(since))).fetchone()[0]
 
+    def last_login_failures(self, key: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many failed logins for `key` since `since`, and when the last one was."""
+        count, last = self.conn.execute("SELECT COUNT(*), MAX(failed_at) FROM login_failures"
+                                        " WHERE key = ? AND failed_at >= ?", (key, to_text(since))).fetchone()
+        return count, datetime.fromisoformat(last) if last else None
+
     def clear_login_failures(self, key: str) -> None:
         with self.transaction():
             self.conn.execute("DELETE FROM login_failures WHERE key = ?", (key,))

@@ -1,16 +1,34 @@
 """The question log: every question asked of the knowledge base, its outcome and its 👍/👎.
 
-The `question_log` table's SQL. Texts are kept QUESTION_TEXT_KEPT, then removed with their asker;
-the article, score and feedback stay as anonymous statistics.
+The `question_log` table's SQL. Texts are stored with CPR numbers, phone numbers and e-mail
+addresses masked, kept QUESTION_TEXT_KEPT, then removed with their asker; the article, score and
+feedback stay as anonymous statistics.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from bot.storage.database import Repository, to_text
 
 QUESTION_TEXT_KEPT = timedelta(days=365)  # then a question's text and its asker are removed
+
+# Personal data a learner may type into a question, masked before the text is stored. CPR: ddmmyy
+# and four digits; phone: Danish numbers (eight digits, whole or in pairs or fours, maybe +45).
+PERSONAL_DATA = (
+    (re.compile(r"(?<![\d+])(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}[-\s]?\d{4}(?!\d)"), "[CPR-nummer]"),
+    (re.compile(r"(?<![\w+])(?:(?:\+|00)\s?45[\s-]?)?(?:\d{8}|\d{2}(?:[ .]\d{2}){3}|\d{4} \d{4})(?!\d)"),
+     "[telefonnummer]"),
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "[e-mail]"),
+)
+
+
+def mask_personal_data(text: str) -> str:
+    """The text with CPR numbers, phone numbers and e-mail addresses replaced by placeholders."""
+    for pattern, placeholder in PERSONAL_DATA:
+        text = pattern.sub(placeholder, text)
+    return text
 
 
 class QuestionLogStore(Repository):
@@ -29,7 +47,7 @@ class QuestionLogStore(Repository):
             cursor = self.conn.execute(
                 "INSERT INTO question_log (update_id, user_id, asked_at, question, article_id, score, abstained)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (update_id, user_id, to_text(now), question, article_id, score, int(abstained)),
+                (update_id, user_id, to_text(now), mask_personal_data(question), article_id, score, int(abstained)),
             )
             return cursor.lastrowid
 

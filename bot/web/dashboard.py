@@ -2,20 +2,25 @@
 
 Server-rendered Jinja2 templates with autoescaping; no JavaScript. Sessions are random tokens
 (only their hash is stored) that expire; cookies are HttpOnly, SameSite=Strict and Secure behind
-HTTPS. Every form carries a CSRF token; failed logins are throttled. Every page and export checks
-on the server that the cohort or campaign belongs to the logged-in consultant.
+HTTPS. Every form carries a CSRF token. Failed logins slow further tries down (a growing delay, never
+a lockout), and password hashes are checked in a small thread pool, never on the event loop that
+answers learners. Every page and export checks on the server that the cohort or campaign belongs to
+the logged-in consultant.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import hashlib
 import hmac
 import io
 import logging
+import math
 import re
 import secrets
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -34,7 +39,14 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "fa_session"
 LOGIN_CSRF_COOKIE = "fa_login_csrf"
 SESSION_LIFETIME = timedelta(hours=8)
-MAX_FAILURES, FAILURE_WINDOW = 5, timedelta(minutes=15)
+# After FREE_FAILURES failed logins for a name (four times as many for an address) within
+# FAILURE_WINDOW, each further try waits 2, 4, 8, ... up to MAX_DELAY seconds after the last failure.
+FREE_FAILURES, FAILURE_WINDOW, MAX_DELAY = 5, timedelta(minutes=15), 60
+# Over all names and addresses, at most GLOBAL_FAILURES failed logins a minute are checked: a flood
+# costs at most that many argon2 hashes (about 0.1 s of CPU each).
+GLOBAL_FAILURES, GLOBAL_WINDOW, GLOBAL_KEY = 60, timedelta(minutes=1), "all"
+MAX_PASSWORD = 200  # longer passwords are refused at `consultant add` and never hashed at login
+HASH_QUEUE = 4  # password checks running or waiting; a fifth concurrent login is told to retry
 MAX_FORM_BYTES = 64 * 1024
 WEEKDAY_NAMES = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
 DUMMY_HASH = campaign_rules.hash_password("not-a-real-password-just-equal-timing")
@@ -45,8 +57,13 @@ STATUS_NAMES = {"active": "Kører", "paused": "På pause", "ended": "Afsluttet"}
 
 class Dashboard:
     def __init__(self, consultants: ConsultantStore, cohorts: CohortStore, campaign_store: CampaignStore,
-                 campaigns: Campaigns, clock: Callable[[], datetime], bot_username: Callable[[], str]) -> None:
+                 campaigns: Campaigns, clock: Callable[[], datetime], bot_username: Callable[[], str],
+                 trusted_proxies: frozenset[str] = frozenset()) -> None:
         self.consultants = consultants
+        self.trusted_proxies = trusted_proxies
+        # argon2 releases the GIL: one thread keeps a login flood to one core, off the event loop.
+        self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argon2")
+        self._hash_slots = asyncio.Semaphore(HASH_QUEUE)
         self.cohorts = cohorts
         self.campaign_store = campaign_store
         self.campaigns = campaigns
@@ -86,9 +103,22 @@ class Dashboard:
 
     # -- sessions and CSRF --------------------------------------------------------------------------
 
-    @staticmethod
-    def _secure(request: web.Request) -> bool:
-        return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+    def _from_proxy(self, request: web.Request) -> bool:
+        return request.remote in self.trusted_proxies
+
+    def _secure(self, request: web.Request) -> bool:
+        return request.secure or (self._from_proxy(request) and request.headers.get("X-Forwarded-Proto") == "https")
+
+    def client_address(self, request: web.Request) -> str:
+        """The caller's address: X-Forwarded-For is believed only from a configured proxy (TRUSTED_PROXIES),
+        and only its last entry that is not itself a trusted proxy."""
+        address = request.remote or ""
+        if self._from_proxy(request):
+            for hop in reversed(request.headers.get("X-Forwarded-For", "").split(",")):
+                address = hop.strip()[:64] or address
+                if address not in self.trusted_proxies:
+                    break
+        return address
 
     def _set_cookie(self, request: web.Request, response: web.StreamResponse, name: str, value: str,
                     max_age: int) -> None:
@@ -136,19 +166,31 @@ class Dashboard:
     async def login(self, request: web.Request) -> web.Response:
         form = await self.form(request, None)
         name = form.get("name", "").strip()[:100]
-        password = form.get("password", "")[:200]
+        password = form.get("password", "")
         now = self.clock()
-        keys = [f"name:{name.lower()}", f"ip:{request.remote}"]
-        if any(self.consultants.login_failures_since(k, now - FAILURE_WINDOW)
-               >= MAX_FAILURES * (1 if k[0] == "n" else 4) for k in keys):
-            log.warning("dashboard login throttled for a name or address")
-            return await self.login_page(request, "For mange forkerte forsøg. Vent et kvarter, og prøv igen.", 429)
+        address = self.client_address(request)
+        keys = [f"name:{name.lower()}", f"ip:{address}"]
+        wait = self._login_wait(keys, now)
+        if wait > 0:
+            log.warning("dashboard login for %r from %s refused: %d s to wait after failed logins", name, address, wait)
+            response = await self.login_page(
+                request, f"For mange forkerte forsøg. Vent {wait} sekunder, og prøv igen.", 429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        if self._hash_slots.locked():
+            log.warning("dashboard login for %r from %s refused: too many logins at once", name, address)
+            return await self.login_page(request, "Der er travlt lige nu. Prøv igen om lidt.", 503)
         consultant = self.consultants.consultant_by_name(name)
-        valid = campaign_rules.verify_password(consultant["password_hash"] if consultant else DUMMY_HASH, password)
+        valid = False
+        if len(password) <= MAX_PASSWORD:
+            async with self._hash_slots:
+                valid = await asyncio.get_running_loop().run_in_executor(
+                    self._hashing, campaign_rules.verify_password,
+                    consultant["password_hash"] if consultant else DUMMY_HASH, password)
         if consultant is None or not valid:
-            for key in keys:
+            for key in [*keys, GLOBAL_KEY]:
                 self.consultants.record_login_failure(key, now)
-            log.info("dashboard login failed")
+            log.info("dashboard login failed for %r from %s", name, address)
             return await self.login_page(request, "Forkert navn eller adgangskode.", 401)
         self.consultants.clear_login_failures(keys[0])
         token = secrets.token_urlsafe(32)
@@ -158,6 +200,19 @@ class Dashboard:
         self._set_cookie(request, response, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
         response.del_cookie(LOGIN_CSRF_COOKIE, path="/dashboard")
         raise response
+
+    def _login_wait(self, keys: list[str], now: datetime) -> int:
+        """Seconds this login must still wait because of earlier failures (0: go ahead)."""
+        if self.consultants.login_failures_since(GLOBAL_KEY, now - GLOBAL_WINDOW) >= GLOBAL_FAILURES:
+            return int(GLOBAL_WINDOW.total_seconds())
+        wait = 0.0
+        for key, free in zip(keys, (FREE_FAILURES, FREE_FAILURES * 4), strict=True):
+            count, last = self.consultants.last_login_failures(key, now - FAILURE_WINDOW)
+            if last is not None and count >= free:
+                # Times are stored to the second: 2 s is at least 1 s.
+                delay = timedelta(seconds=min(2 ** (count - free + 1), MAX_DELAY))
+                wait = max(wait, (last + delay - now).total_seconds())
+        return math.ceil(wait)
 
     async def logout(self, request: web.Request) -> web.Response:
         session = self.require(request)
