@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 from collections.abc import Callable
 from datetime import datetime
@@ -32,6 +33,9 @@ from quizzes.bank import load_bank
 
 log = logging.getLogger(__name__)
 
+BOT_ID = 1000000  # the emulator's bot user
+LOCAL_CHATS = ".local-chats.json"  # local mode's chats, in a file beside BOT_DB
+
 
 def configure_logging(level: int = logging.INFO) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -41,6 +45,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)  # no font-manager lines per chart
 
 
 async def serve(
@@ -55,11 +60,14 @@ async def serve(
     storage = Storage(settings.db_path)
     web_app = web.Application(client_max_size=2 * 1024 * 1024)
     host = settings.http_host
-    base_url = None
+    base_url = token = None
+    emulator: BotApiEmulator | None = None
     if settings.local_mode:
         # The emulator must never face a network: local mode binds to loopback only.
         host = "127.0.0.1"
-        emulator = BotApiEmulator()
+        # A token of its own each run, which no other web page can know; the chats kept beside the database.
+        token = f"{BOT_ID}:{secrets.token_urlsafe(32)}"
+        emulator = BotApiEmulator(token, store=settings.db_path.with_name(settings.db_path.name + LOCAL_CHATS))
         # A new emulator per run: its update ids continue after the stored ones, as Telegram's would.
         emulator.state.next_update_id = (storage.inbox.last_update_id() or 0) + 1
         emulator.add_routes(web_app)
@@ -72,9 +80,10 @@ async def serve(
     learning = Learning(storage.learners, storage.quizzes, storage.pushes, bank, settings.timezone)
     campaigns = Campaigns(storage.cohorts, storage.campaigns, storage.quizzes, bank, settings.timezone)
     learning.campaign_pool = campaigns.campaign_pool_of
+    learning.campaign_round = campaigns.campaign_round
     application = build_application(settings, storage, knowledge=knowledge, learning=learning,
                                     campaigns=campaigns, clock=clock,
-                                    base_url=base_url, tick_seconds=settings.tick_seconds)
+                                    base_url=base_url, token=token, tick_seconds=settings.tick_seconds)
     outbox_bot = build_outbox_bot(application.bot.token, application.bot.base_url)
     outbox = OutboxSender(outbox_bot, storage.outbox, clock)
     application.bot_data[SERVICES_KEY].outbox = outbox
@@ -134,6 +143,8 @@ async def serve(
         with contextlib.suppress(Exception):
             await outbox_bot.shutdown()
         await runner.cleanup()
+        if emulator is not None:
+            emulator.save()
         storage.close()
 
 

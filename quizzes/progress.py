@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from quizzes.bank import AREAS, Question
+from quizzes.campaigns import enough_for_retention
 from quizzes.scheduling import MemoryState, RecentAnswer
 
 
@@ -19,7 +20,7 @@ class AreaProgress:
     seen: int
     answers: int
     correct: int
-    retention: float | None  # mean FSRS retrievability of the seen questions, now
+    retention: float | None  # mean FSRS retrievability of the seen questions now; None: too early to say
     due_now: int
     next_due: datetime | None
 
@@ -54,7 +55,8 @@ def progress(
             seen=len(area_states),
             answers=len(area_answers),
             correct=sum(a.correct for a in area_answers),
-            retention=(sum(s.retrievability(now) for s in area_states) / len(area_states)) if area_states else None,
+            retention=(sum(s.retrievability(now) for s in area_states) / len(area_states))
+            if area_states and enough_for_retention([a.answered_at for a in area_answers], now) else None,
             due_now=sum(1 for s in area_states if s.due <= now),
             next_due=min(future) if future else None,
         ))

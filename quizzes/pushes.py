@@ -7,6 +7,7 @@ if it is still the same day and not night.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -30,30 +31,51 @@ def is_quiet(local: datetime) -> bool:
     return local.time() >= QUIET_FROM or local.time() < QUIET_UNTIL
 
 
+def outside_quiet_hours(moment: datetime, timezone: ZoneInfo) -> datetime:
+    """The moment itself, or, if it falls in quiet hours, the next morning at QUIET_UNTIL."""
+    local = moment.astimezone(timezone)
+    if not is_quiet(local):
+        return moment
+    day = local.date() + timedelta(days=1) if local.time() >= QUIET_FROM else local.date()
+    return datetime.combine(day, QUIET_UNTIL, tzinfo=timezone)
+
+
 def is_paused(settings: PushSettings, now: datetime) -> bool:
     return settings.paused_indefinitely or (settings.paused_until is not None and now < settings.paused_until)
 
 
-def push_due(settings: PushSettings, now: datetime, timezone: ZoneInfo, last_push_day: date | None) -> date | None:
+def push_time_today(settings: PushSettings, weekday: int, campaign_times: Sequence[time] = ()) -> time | None:
+    """When today's one push goes out: on a day with a running campaign, at the campaign's time
+    (the earliest, if several), with the learner's due reviews merged in; otherwise on the
+    learner's own days at their own time. None: no push today."""
+    if campaign_times:
+        return min(campaign_times)
+    return settings.push_time if weekday in settings.weekdays else None
+
+
+def push_due(settings: PushSettings, now: datetime, timezone: ZoneInfo, last_push_day: date | None,
+             campaign_times: Sequence[time] = ()) -> date | None:
     """The local day whose push should go out now, or None.
 
-    Due when today is a chosen weekday, the chosen time has passed, nothing was pushed today, the
+    Due when today's push time (push_time_today) has passed, nothing was pushed today, the
     learner has not paused, and it is not night (a late catch-up waits for no one: after 21:00 the
-    day's push is skipped)."""
+    day's push is skipped). One push a day at most, so never two in the same hour."""
     local = now.astimezone(timezone)
     today = local.date()
-    if last_push_day == today or local.weekday() not in settings.weekdays or is_paused(settings, now):
+    at = push_time_today(settings, local.weekday(), campaign_times)
+    if last_push_day == today or at is None or is_paused(settings, now):
         return None
-    if local.time() < settings.push_time or is_quiet(local):
+    if local.time() < at or is_quiet(local):
         return None
     return today
 
 
 def reminder_due(
-    pushed_at: datetime, now: datetime, timezone: ZoneInfo, reacted: bool, reminded: bool
+    pushed_at: datetime, now: datetime, timezone: ZoneInfo, reacted: bool, reminded: bool, paused: bool = False
 ) -> bool:
-    """One reminder, REMINDER_AFTER the push, the same day, if the learner has not reacted."""
-    if reacted or reminded or now - pushed_at < REMINDER_AFTER:
+    """One reminder, REMINDER_AFTER the push, the same day, if the learner has not reacted (nor
+    paused since)."""
+    if reacted or reminded or paused or now - pushed_at < REMINDER_AFTER:
         return False
     local = now.astimezone(timezone)
     return local.date() == pushed_at.astimezone(timezone).date() and not is_quiet(local)

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import ARTIFACTS, ROOT, BotProcess, ChatUser, free_port
+from tests.support import ARTIFACTS, ROOT, BotProcess, ChatUser, free_port, midday_zone
 from tests.test_browser_chat import browser  # noqa: F401 - the shared Chromium fixture
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,9 @@ def dashboard_bot(tmp_path_factory: pytest.TempPathFactory, embedded_database) -
     db_path = directory / "bot.sqlite3"
     shutil.copy(embedded_database, db_path)
     port = free_port()
-    env = {"TELEGRAM_BOT_TOKEN": "", "BOT_DB": str(db_path), "HTTP_PORT": str(port), "HF_HUB_OFFLINE": "1"}
+    # Midday in the bot's zone, so the campaign's 09:00 welcome message is due now, not tonight.
+    env = {"TELEGRAM_BOT_TOKEN": "", "BOT_DB": str(db_path), "HTTP_PORT": str(port), "HF_HUB_OFFLINE": "1",
+           "BOT_TIMEZONE": midday_zone(), "BOT_TICK_SECONDS": "1"}
     created = subprocess.run([sys.executable, str(ROOT / "run_bot.py"), "consultant", "add", "Mette",
                               "--password-stdin"], input=PASSWORD + "\n", text=True, capture_output=True,
                              env={**__import__("os").environ, **env}, timeout=60)

@@ -31,7 +31,7 @@ def colour_at(png: bytes, value: float, row: float) -> tuple[int, int, int]:
 
 def test_bars_have_the_lengths_given() -> None:
     png = charts.progress_chart(progress_of([90, 10, 50, 0], [30, 80, 50, 0]))
-    assert Image.open(io.BytesIO(png)).size == (640, 400)
+    assert Image.open(io.BytesIO(png)).size == (780, 640)  # about 390 px wide on a phone: labels >= 12 px
     # accuracy bars sit 0.2 below each area's row, retention bars 0.2 above (the y axis is inverted)
     assert colour_at(png, 85, 0 + 0.2) == ACCURACY_COLOUR
     assert colour_at(png, 95, 0 + 0.2) != ACCURACY_COLOUR

@@ -42,6 +42,8 @@ def setup(campaign_bot: BotProcess) -> dict:
         start_date=(local.date() - timedelta(days=1)).isoformat(),
         end_date=(local.date() + timedelta(days=30)).isoformat(), weekdays="0,1,2,3,4,5,6",
         push_time=(local - timedelta(minutes=1)).strftime("%H:%M"), per_push=2, intro="Velkommen til forløbet!")
+    # As the dashboard does: the welcome message is an announcement at the campaign's start.
+    storage.create_announcement(cohort, "Velkommen til forløbet!", now - timedelta(days=1), now, campaign)
     storage.close()
     return {"cohort": cohort, "campaign": campaign}
 
@@ -76,10 +78,11 @@ def test_campaign_questions_come_first_and_count_in_results(
 ) -> None:
     user = enrolled(own_emulator, 5003)
     user.send("/quiz")
-    for position in range(3):
+    for position in range(2):  # the campaign's round: its two questions a push
         poll = wait_for_poll(user)
+        assert poll["poll"]["question"].startswith(f"({position + 1}/2)")
         feedback = answer_poll(user, poll, correct=position != 1)
-        if position < 2:
+        if position < 1:
             user.press(feedback, "▶ Næste")
     with sqlite3.connect(campaign_bot.db_path) as connection:
         rows = connection.execute("SELECT question_id, campaign_id FROM answers WHERE user_id = ? ORDER BY id",
@@ -124,8 +127,9 @@ def test_a_blocked_learner_is_marked_and_not_sent_to(
         time.sleep(0.2)
     assert learner_row(campaign_bot, 5005)[1] is not None
     with sqlite3.connect(campaign_bot.db_path) as connection:
-        statuses = connection.execute("SELECT status FROM outbox WHERE user_id = 5005").fetchall()
-    assert statuses and all(s[0] == "blocked" for s in statuses)
+        statuses = [s[0] for s in connection.execute("SELECT status FROM outbox WHERE user_id = 5005")]
+    # (The campaign's welcome message may have gone out before the block.)
+    assert "blocked" in statuses and "pending" not in statuses
     assert "blocked" in campaign_bot.log()
 
 
@@ -134,7 +138,9 @@ def test_a_429_from_telegram_is_waited_out(
 ) -> None:
     user = enrolled(own_emulator, 5006)
     storage = Storage(campaign_bot.db_path)
-    own_emulator.add_fault("sendMessage", 429, count=1, retry_after=2)
+    # Only this learner's copy of the announcement meets the 429: a welcome, a push or another
+    # learner's copy in flight at the same moment must not take it (that made the test flaky).
+    own_emulator.add_fault("sendMessage", 429, count=1, retry_after=2, chat_id=5006, text="Husk mødet")
     storage.create_announcement(setup["cohort"], "Husk mødet på torsdag.", datetime.now(UTC), datetime.now(UTC))
     storage.close()
     started = time.monotonic()

@@ -109,11 +109,11 @@ def test_progress_text_and_chart(bot: BotProcess, user: ChatUser) -> None:
 
 def test_settings_change_time_and_days(bot: BotProcess, user: ChatUser) -> None:
     view = user.ask("/indstillinger")
-    assert "09:00" in view["text"] and "man–fre" in view["text"]
+    assert "man–fre kl. 9.00" in view["text"]
     user.press(view, "⏰ Tidspunkt")
     menu = user.wait_for(lambda m: m["message_id"] == view["message_id"] and "Hvornår" in m["text"])
     user.press(menu, "08:00")
-    updated = user.wait_for(lambda m: m["message_id"] == view["message_id"] and "08:00" in m["text"])
+    updated = user.wait_for(lambda m: m["message_id"] == view["message_id"] and "kl. 8.00" in m["text"])
     user.press(updated, "📅 Dage")
     days = user.wait_for(lambda m: m["message_id"] == view["message_id"] and "Hvilke dage" in m["text"])
     user.press(days, "▫️ lør")
@@ -136,9 +136,12 @@ def test_pause_and_resume(bot: BotProcess, user: ChatUser) -> None:
 def test_export_and_erasure_include_quiz_data(bot: BotProcess, user: ChatUser) -> None:
     user.send("/quiz")
     answer_poll(user, wait_for_poll(user), correct=True)
-    document = user.ask("/mine_data")
+    summary = user.ask("/mine_data")  # a short readable summary, then the file
+    assert "1 quizsvar i 1 runder" in summary["text"]
+    document = user.wait_for(lambda m: "document" in m)
     exported = json.loads(httpx.get(f"{user.base_url}/emulator/files/{document['document']['file_id']}").content)
     assert len(exported["quiz_answers"]) == 1 and len(exported["memory_states"]) == 1
+    assert len(exported["quiz_rounds"]) == 1 and len(exported["deliveries"]) == 1 and "messages_sent" in exported
     confirm = user.ask("/slet_mine_data")
     user.press(confirm, "Ja, slet alt")
     user.wait_for_text("Dine data er slettet")

@@ -110,6 +110,9 @@ def test_progress_per_area_and_streak() -> None:
     result = progress(bank, states, answers, NOW, CPH)
     jura = next(a for a in result.areas if a.area == "forvaltning-og-jura")
     assert (jura.seen, jura.answers, jura.correct, jura.questions_in_bank) == (1, 2, 1, 2)
+    assert jura.retention is None  # two answers: too early to say
+    more = answers + [RecentAnswer("j1", True, NOW - timedelta(days=3, hours=h)) for h in range(3)]
+    jura = next(a for a in progress(bank, states, more, NOW, CPH).areas if a.area == "forvaltning-og-jura")
     assert 0.5 < jura.retention <= 1.0
     assert result.streak_days == 2  # yesterday and the day before; today is not over yet
     assert streak({date(2026, 11, 23)}, date(2026, 11, 23)) == 1

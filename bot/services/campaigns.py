@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import secrets
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,12 +16,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from bot.storage import CampaignStore, CohortStore, QuizStore, to_text
+from quizzes import campaigns as planning
 from quizzes import scheduling
 from quizzes.bank import AREAS, Question
 from quizzes.pushes import is_quiet
+from quizzes.scheduling import MemoryState
 
 PASSWORDS = PasswordHasher()  # argon2id with the library's (OWASP-level) defaults
 STATUSES = ("active", "paused", "ended")
+
+
+def weekdays_of(campaign: dict) -> set[int]:
+    return {int(d) for d in campaign["weekdays"].split(",") if d}
 
 
 def hash_password(password: str) -> str:
@@ -75,6 +82,9 @@ class CampaignResults:
     retention_series: list[dict]
     unanswered: list[dict]
     learners: list[dict] = field(default_factory=list)
+    retention_learners: dict[str, int] = field(default_factory=dict)
+    areas: list[str] = field(default_factory=list)  # the campaign's areas, the rows of its tables
+    not_started: list[str] = field(default_factory=list)  # members with no answer in the campaign yet
 
 
 class Campaigns:
@@ -98,11 +108,14 @@ class Campaigns:
             return "expired", cohort
         return ("enrolled" if self.cohorts.enrol(cohort["id"], user_id, now) else "already"), cohort
 
-    def intros(self, cohort_id: int, now: datetime) -> list[str]:
-        """Welcome messages of the cohort's running campaigns whose start has passed."""
-        day = now.astimezone(self.timezone).date().isoformat()
-        return [c["intro"] for c in self.campaigns.campaigns_of_cohort(cohort_id)
-                if c["intro"] and c["status"] == "active" and c["start_date"] <= day <= c["end_date"]]
+    def queue_intros(self, cohort_id: int, user_id: int, chat_id: int, now: datetime,
+                     payload_for: Callable[[dict], dict]) -> int:
+        """A late joiner gets the welcome messages of running campaigns that already went out;
+        before that, the announcement itself reaches them. Once per learner and campaign."""
+        return self.cohorts.queue_intros_for(cohort_id, user_id, chat_id, now, self.local_day(now), payload_for)
+
+    def local_day(self, now: datetime) -> str:
+        return now.astimezone(self.timezone).date().isoformat()
 
     # -- campaign questions ----------------------------------------------------------------------------
 
@@ -111,71 +124,86 @@ class Campaigns:
         picked = [q for q in campaign["question_ids"].split(",") if q in self.questions]
         if picked:
             return picked
-        areas = [a for a in campaign["areas"].split(",") if a in AREAS] or list(AREAS)
-        return [q.id for q in self.bank if q.area in areas]
+        return [q.id for q in self.bank if q.area in self.areas_of(campaign)]
+
+    def areas_of(self, campaign: dict) -> list[str]:
+        """The campaign's areas (of its hand-picked questions, if any), in the bank's order."""
+        picked = [self.questions[q].area for q in campaign["question_ids"].split(",") if q in self.questions]
+        chosen = set(picked) or {a for a in campaign["areas"].split(",") if a in AREAS} or set(AREAS)
+        return [a for a in AREAS if a in chosen]
 
     def is_campaign_day(self, campaign: dict, now: datetime) -> bool:
         local = now.astimezone(self.timezone)
-        weekdays = {int(d) for d in campaign["weekdays"].split(",") if d}
-        return local.weekday() in weekdays
+        return local.weekday() in weekdays_of(campaign)
 
-    def questions_for_round(self, user_id: int, now: datetime, count: int) -> tuple[int | None, list[str]]:
-        """Campaign questions to put first in the learner's daily round: not yet answered in the
-        campaign, or due again by FSRS. (campaign id, question ids); (None, []) without a campaign."""
-        local_day = now.astimezone(self.timezone).date().isoformat()
-        states = {row["question_id"]: scheduling.state_from_row(row)
-                  for row in self.quizzes.memory_states(user_id)}
-        for campaign in self.campaigns.learner_campaigns(user_id, local_day):
+    def new_question_order(self, campaign: dict, user_id: int) -> list[str]:
+        picked = [q for q in campaign["question_ids"].split(",") if q]
+        return planning.new_question_order(self.bank, self.areas_of(campaign), picked,
+                                           seed=f"{campaign['id']}:{user_id}")
+
+    def campaign_round(self, user_id: int, now: datetime, states: dict[str, MemoryState]
+                       ) -> tuple[int, list[str]] | None:
+        """Today's round of the learner's first campaign running on this day (its size is the
+        campaign's): due reviews first (the campaign's own before the rest, most forgotten first),
+        then new campaign questions in the learner's order. None without such a campaign."""
+        for campaign in self.campaigns.learner_campaigns(user_id, self.local_day(now)):
             if not self.is_campaign_day(campaign, now):
                 continue
-            answered = self.campaigns.campaign_answered(campaign["id"], user_id)
-            wanted = min(count, campaign["per_push"])
-            pool = self.pool(campaign)
-            fresh = [q for q in pool if q not in answered]
-            due = [q for q in pool if q in answered and q in states and states[q].due <= now]
-            chosen = (due + fresh)[:wanted]
-            if chosen:
-                return campaign["id"], chosen
-        return None, []
+            pool = set(self.pool(campaign))
+            due = sorted((q for q, s in states.items() if s.due <= now),
+                         key=lambda q: (q not in pool, states[q].retrievability(now)))
+            fresh = [q for q in self.new_question_order(campaign, user_id) if q not in states]
+            return campaign["id"], planning.round_questions(due, fresh, campaign["per_push"])
+        return None
 
     def campaign_pool_of(self, campaign_id: int) -> set[str]:
         campaign = self.campaigns.campaign(campaign_id)
         return set(self.pool(campaign)) if campaign else set()
 
-    # -- pushes for learners without a daily push of their own, and announcements -----------------------
+    def todays_campaign_times(self, now: datetime) -> dict[int, list[time]]:
+        """Per learner, the times of their campaigns that deliver today (cohorts they paused left out)."""
+        weekday = now.astimezone(self.timezone).weekday()
+        times: defaultdict[int, list[time]] = defaultdict(list)
+        for row in self.campaigns.todays_campaign_members(self.local_day(now)):
+            if weekday in weekdays_of(row):
+                times[row["user_id"]].append(time.fromisoformat(row["push_time"]))
+        return dict(times)
 
-    def due_campaign_pushes(self, now: datetime) -> list[tuple[dict, dict, str]]:
-        """(member, campaign, local day) for members who chose no push days of their own: they get
-        the campaign's questions at the campaign's time instead."""
-        local = now.astimezone(self.timezone)
-        local_day = local.date().isoformat()
-        due = []
-        if is_quiet(local):
-            return due
-        for campaign in self.campaigns.active_campaigns(local_day):
-            if not self.is_campaign_day(campaign, now) or local.time() < time.fromisoformat(campaign["push_time"]):
-                continue
-            for member in self.cohorts.cohort_members(campaign["cohort_id"]):
-                if member["weekdays"] == "" and member["blocked_at"] is None:
-                    due.append((member, campaign, local_day))
-        return due
+    # -- announcements ---------------------------------------------------------------------------------
+
+    def queue_announcements(self, now: datetime, payload_for: Callable[[dict], dict]) -> int:
+        """Due announcements go out, but never in quiet hours: then they wait until the morning."""
+        if is_quiet(now.astimezone(self.timezone)):
+            return 0
+        return self.cohorts.queue_due_announcements(now, payload_for)
 
     # -- results ---------------------------------------------------------------------------------------
 
     def pseudonyms(self, cohort_id: int) -> dict[int, str]:
-        """Members appear as "Deltager N" (enrolment order) unless they agreed to be named."""
+        """Members appear as "Deltager N" unless they agreed to be named; N is given at their first
+        enrolment and does not change when others leave."""
         names = {}
-        for number, member in enumerate(self.cohorts.cohort_members(cohort_id), start=1):
+        for position, member in enumerate(self.cohorts.cohort_members(cohort_id), start=1):
+            number = member.get("number") or position
             names[member["user_id"]] = (member["display_name"] if member["show_name"] and member["display_name"]
                                         else f"Deltager {number}")
         return names
 
-    def retention_by_area(self, cohort_id: int, now: datetime) -> tuple[dict[str, float], dict[str, int]]:
+    def retention_by_area(self, campaign: dict, now: datetime,
+                          answers: list[dict] | None = None) -> tuple[dict[str, float], dict[str, int]]:
+        """Predicted retention per area over the current members' memory of the campaign's
+        questions; only areas with enough of the campaign's answers (else "for tidligt at sige")."""
+        pool = set(self.pool(campaign))
+        answers = self.campaigns.campaign_answers(campaign["id"]) if answers is None else answers
+        times: defaultdict[str, list[datetime]] = defaultdict(list)
+        for answer in answers:
+            times[answer["area"]].append(datetime.fromisoformat(answer["answered_at"]))
+        ready = {a for a, t in times.items() if planning.enough_for_retention(t, now)}
         by_area: defaultdict[str, list[float]] = defaultdict(list)
         learners: defaultdict[str, set[int]] = defaultdict(set)
-        for row in self.campaigns.members_memory_states(cohort_id):
+        for row in self.campaigns.members_memory_states(campaign["cohort_id"]):
             question = self.questions.get(row["question_id"])
-            if question is None:
+            if question is None or question.id not in pool or question.area not in ready:
                 continue
             by_area[question.area].append(scheduling.state_from_row(row).retrievability(now))
             learners[question.area].add(row["user_id"])
@@ -183,18 +211,19 @@ class Campaigns:
 
     def snapshot_retention(self, now: datetime) -> None:
         """Once a day (idempotent): each active campaign's predicted retention per area."""
-        day = now.astimezone(self.timezone).date().isoformat()
+        day = self.local_day(now)
         for campaign in self.campaigns.active_campaigns(day):
-            retention, learners = self.retention_by_area(campaign["cohort_id"], now)
+            retention, learners = self.retention_by_area(campaign, now)
             self.campaigns.store_retention(campaign["id"], day,
-                                         [(a, r, learners[a]) for a, r in sorted(retention.items())])
+                                           [(a, r, learners[a]) for a, r in sorted(retention.items())])
 
     def results(self, campaign: dict, now: datetime) -> CampaignResults:
         answers = self.campaigns.campaign_answers(campaign["id"])
         members = self.cohorts.cohort_members(campaign["cohort_id"])
+        current = {m["user_id"] for m in members}
         names = self.pseudonyms(campaign["cohort_id"])
         week_ago = to_text(now - timedelta(days=7))
-        active = {a["user_id"] for a in answers if a["answered_at"] >= week_ago and a["user_id"] is not None}
+        active = {a["user_id"] for a in answers if a["answered_at"] >= week_ago and a["user_id"] in current}
 
         by_area: defaultdict[str, list[int]] = defaultdict(list)
         by_question: defaultdict[str, list[dict]] = defaultdict(list)
@@ -223,11 +252,11 @@ class Campaigns:
             "answers": len(per_learner[m["user_id"]]),
             "accuracy": (sum(per_learner[m["user_id"]]) / len(per_learner[m["user_id"]]))
             if per_learner[m["user_id"]] else None,
-            "last_active": last.get(m["user_id"], "")[:10],
+            "last_active": last.get(m["user_id"]),
             "blocked": m["blocked_at"] is not None,
         } for m in members]
 
-        retention_now, _ = self.retention_by_area(campaign["cohort_id"], now)
+        retention_now, retention_learners = self.retention_by_area(campaign, now, answers)
         return CampaignResults(
             campaign=campaign,
             enrolled=len(members),
@@ -240,5 +269,8 @@ class Campaigns:
             unanswered=self.campaigns.unanswered_questions(campaign["cohort_id"], campaign["start_date"],
                                                            campaign["end_date"]),
             learners=learners,
+            retention_learners=retention_learners,
+            areas=self.areas_of(campaign),
+            not_started=[names.get(m["user_id"], "Deltager") for m in members if not per_learner[m["user_id"]]],
         )
 

@@ -14,7 +14,7 @@ from bot.storage import LearnerStore, PushStore, QuizStore, to_text
 from quizzes import scheduling
 from quizzes.bank import AREAS, Question
 from quizzes.progress import Progress, progress
-from quizzes.pushes import PushSettings, push_due, reminder_due
+from quizzes.pushes import PushSettings, is_paused, push_due, reminder_due
 from quizzes.scheduling import MemoryState, RecentAnswer
 
 FOREVER = "forever"
@@ -92,6 +92,10 @@ class Learning:
         # Which questions belong to a campaign (set by the campaign service): an answer counts in
         # the campaign's results only for those.
         self.campaign_pool: Callable[[int], set[str]] = lambda campaign_id: set()
+        # Today's campaign round for a learner, if a campaign of theirs runs today (set by the
+        # campaign service): (campaign id, question ids).
+        self.campaign_round: Callable[[int, datetime, dict[str, MemoryState]], tuple[int, list[str]] | None] = \
+            lambda user_id, now, states: None
 
     # -- settings ----------------------------------------------------------------------------------
 
@@ -136,9 +140,26 @@ class Learning:
         wanted = areas if areas is not None else (settings.areas if settings else ())
         day_start = datetime.combine(now.astimezone(self.timezone).date(), time(0), tzinfo=self.timezone)
         new_today = self.quizzes.new_questions_since(user_id, day_start)
+        # Seeded per learner and day: the push counts the same round the learner then opens.
+        rng = random.Random(f"{user_id}:{self.local_day(now)}")
         return scheduling.choose_questions(self.bank, self._states(user_id), now, count=count,
                                            areas=wanted or None, new_allowed=max(0, self.new_per_day - new_today),
-                                           exclude=exclude)
+                                           exclude=exclude, rng=rng)
+
+    def daily_round(self, user_id: int, now: datetime) -> tuple[int | None, list[str]]:
+        """The questions of today's push (and of /quiz): on a day with a running campaign, the
+        campaign's round (due reviews merged in); otherwise the learner's own practice.
+        (campaign id or None, question ids)."""
+        planned = self.campaign_round(user_id, now, self._states(user_id))
+        if planned is not None and planned[1]:
+            return planned
+        return None, self.choose(user_id, "daily", now)
+
+    def open_round(self, user_id: int, now: datetime) -> int | None:
+        """The learner's unfinished round of today, if any (/quiz continues it)."""
+        day_start = datetime.combine(now.astimezone(self.timezone).date(), time(0), tzinfo=self.timezone)
+        row = self.quizzes.open_round(user_id, day_start)
+        return row["id"] if row else None
 
     def start_round(self, user_id: int, kind: str, now: datetime, question_ids: list[str],
                     campaign_id: int | None = None) -> int | None:
@@ -206,18 +227,29 @@ class Learning:
 
     # -- daily pushes --------------------------------------------------------------------------------
 
-    def due_pushes(self, now: datetime) -> list[tuple[dict, str]]:
-        """(learner row, local day) for every learner whose daily push should go out now."""
+    def due_pushes(self, now: datetime, campaign_times: dict[int, list[time]] | None = None
+                   ) -> list[tuple[dict, str]]:
+        """(learner row, local day) for every learner whose one push of the day should go out now.
+        `campaign_times`: per learner, the times of their campaigns running today (those decide
+        the day's push time; see quizzes/pushes.py push_time_today)."""
+        campaign_times = campaign_times or {}
         due = []
         local = now.astimezone(self.timezone)
-        for row in self.pushes.push_candidates(local.date().isoformat(), local.strftime("%H:%M"), local.weekday()):
+        day_text = local.date().isoformat()
+        rows = {r["user_id"]: r for r in self.pushes.push_candidates(day_text, local.strftime("%H:%M"),
+                                                                     local.weekday())}
+        members = [u for u, times in campaign_times.items() if times and min(times) <= local.time()]
+        rows.update({r["user_id"]: r for r in self.pushes.unpushed_learners(members, day_text)})
+        for user_id, row in rows.items():
             settings = parse_settings({**row, "areas": "", "show_name": 0})
             last = datetime.fromisoformat(row["last_push_day"]).date() if row["last_push_day"] else None
-            day = push_due(settings.push, now, self.timezone, last)
+            day = push_due(settings.push, now, self.timezone, last, campaign_times.get(user_id, ()))
             if day is not None:
                 due.append((row, day.isoformat()))
         return due
 
     def due_reminders(self, now: datetime) -> list[dict]:
         return [row for row in self.pushes.pushes_awaiting_reaction(self.local_day(now))
-                if reminder_due(datetime.fromisoformat(row["pushed_at"]), now, self.timezone, False, False)]
+                if reminder_due(datetime.fromisoformat(row["pushed_at"]), now, self.timezone, False, False,
+                                paused=is_paused(parse_settings({"push_time": "09:00", "weekdays": "",
+                                                                 "areas": "", "per_push": 3, **row}).push, now))]

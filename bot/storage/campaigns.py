@@ -40,6 +40,15 @@ class CampaignStore(Repository):
             "SELECT k.*, c.name AS cohort_name FROM campaigns k JOIN cohorts c ON c.id = k.cohort_id"
             " WHERE k.id = ? AND c.consultant_id = ?", campaign_id, consultant_id)
 
+    def update_campaign(self, campaign_id: int, **fields: object) -> None:
+        allowed = {"name", "areas", "question_ids", "start_date", "end_date", "weekdays", "push_time", "per_push",
+                   "intro"}
+        if not fields or set(fields) - allowed:
+            raise ValueError(f"unknown campaign fields: {set(fields) - allowed}")
+        with self.transaction():
+            self.conn.execute(f"UPDATE campaigns SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                              [*fields.values(), campaign_id])
+
     def set_campaign_status(self, campaign_id: int, status: str) -> None:
         with self.transaction():
             self.conn.execute("UPDATE campaigns SET status = ? WHERE id = ?", (status, campaign_id))
@@ -50,10 +59,28 @@ class CampaignStore(Repository):
             [local_day, local_day]))
 
     def learner_campaigns(self, user_id: int, local_day: str) -> list[dict]:
+        """The running campaigns of the learner's cohorts, except those whose questions they paused."""
         return list(self.db.query(
             "SELECT k.* FROM campaigns k JOIN enrolments e ON e.cohort_id = k.cohort_id"
-            " WHERE e.user_id = ? AND e.left_at IS NULL AND k.status = 'active'"
+            " WHERE e.user_id = ? AND e.left_at IS NULL AND e.paused = 0 AND k.status = 'active'"
             " AND k.start_date <= ? AND k.end_date >= ? ORDER BY k.id", [user_id, local_day, local_day]))
+
+    def cohort_schedules(self, user_id: int, local_day: str) -> list[dict]:
+        """For the learner's settings: each current cohort with its running or coming campaigns."""
+        return list(self.db.query(
+            "SELECT c.id AS cohort_id, c.name AS cohort_name, e.paused, k.id AS campaign_id, k.name, k.weekdays,"
+            " k.push_time, k.per_push, k.start_date, k.end_date FROM enrolments e JOIN cohorts c ON c.id = e.cohort_id"
+            " LEFT JOIN campaigns k ON k.cohort_id = c.id AND k.status = 'active' AND k.end_date >= ?"
+            " WHERE e.user_id = ? AND e.left_at IS NULL ORDER BY e.enrolled_at, k.start_date", [local_day, user_id]))
+
+    def todays_campaign_members(self, local_day: str) -> list[dict]:
+        """(user, campaign time and days) for every current member, who has not paused the cohort's
+        questions, of a campaign running today."""
+        return list(self.db.query(
+            "SELECT e.user_id, k.id AS campaign_id, k.push_time, k.weekdays FROM campaigns k"
+            " JOIN enrolments e ON e.cohort_id = k.cohort_id"
+            " WHERE k.status = 'active' AND k.start_date <= ? AND k.end_date >= ? AND e.left_at IS NULL"
+            " AND e.paused = 0", [local_day, local_day]))
 
     def campaign_answered(self, campaign_id: int, user_id: int) -> set[str]:
         return {r["question_id"] for r in self.db.query(
@@ -67,6 +94,7 @@ class CampaignStore(Repository):
             " WHERE campaign_id = ? ORDER BY id", [campaign_id]))
 
     def members_memory_states(self, cohort_id: int) -> list[dict]:
+        """The current members' memory states (the service keeps those of the campaign's questions)."""
         return list(self.db.query(
             "SELECT m.* FROM memory_states m JOIN enrolments e ON e.user_id = m.user_id"
             " WHERE e.cohort_id = ? AND e.left_at IS NULL", [cohort_id]))

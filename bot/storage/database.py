@@ -241,6 +241,32 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE inbox ADD COLUMN replied INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: a member may pause one cohort's questions and keeps one pseudonym number; erased users
+    # are not signed up again until they send /start (only a hash of their id is kept, see
+    # LearnerStore.mark_erased).
+    """
+    ALTER TABLE enrolments ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE enrolments ADD COLUMN number INTEGER;
+    UPDATE enrolments SET number = (SELECT COUNT(*) FROM enrolments e2 WHERE e2.cohort_id = enrolments.cohort_id
+        AND (e2.enrolled_at < enrolments.enrolled_at
+             OR (e2.enrolled_at = enrolments.enrolled_at AND e2.user_id <= enrolments.user_id)));
+    CREATE TABLE erased_users (
+        user_hash TEXT PRIMARY KEY,
+        erased_at TEXT NOT NULL
+    );
+    """,
+    # 8: 'Tjek mit udkast' keeps only anonymous counts per cohort, day, kind and checklist item.
+    """
+    CREATE TABLE draft_check_counts (
+        cohort_id INTEGER NOT NULL REFERENCES cohorts(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        item TEXT NOT NULL,
+        checked INTEGER NOT NULL DEFAULT 0,
+        missing INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (cohort_id, day, kind, item)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

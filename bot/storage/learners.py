@@ -6,6 +6,7 @@ The `learners` table's SQL. Erasing a learner (with what is tied to them) is com
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
 from bot.storage.database import Repository, to_text
@@ -67,8 +68,29 @@ class LearnerStore(Repository):
         with self.transaction():
             self.conn.execute("UPDATE learners SET blocked_at = ? WHERE user_id = ?", (to_text(now), user_id))
 
+    # -- erasure --------------------------------------------------------------------------------------
+    # After /slet_mine_data the user is not a learner until they send /start again. To know that,
+    # only a hash of the Telegram id is kept (no name, no messages); /start removes it.
+
+    def mark_erased(self, user_id: int, now: datetime) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO erased_users (user_hash, erased_at) VALUES (?, ?)",
+                              (_user_hash(user_id), to_text(now)))
+
+    def is_erased(self, user_id: int) -> bool:
+        return self.conn.execute("SELECT 1 FROM erased_users WHERE user_hash = ?",
+                                 (_user_hash(user_id),)).fetchone() is not None
+
+    def clear_erased(self, user_id: int) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM erased_users WHERE user_hash = ?", (_user_hash(user_id),))
+
     def remove(self, user_id: int) -> bool:
         """Delete the learner's row; the tables that refer to it cascade or keep anonymous rows."""
         with self.transaction():
             cursor = self.conn.execute("DELETE FROM learners WHERE user_id = ?", (user_id,))
         return bool(cursor.rowcount)
+
+
+def _user_hash(user_id: int) -> str:
+    return hashlib.sha256(f"erased-user:{user_id}".encode()).hexdigest()

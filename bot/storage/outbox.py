@@ -42,6 +42,12 @@ class OutboxStore(Repository):
             row["payload"] = json.loads(row["payload"])
         return rows
 
+    def messages_of(self, user_id: int) -> list[dict]:
+        """The pushes, reminders and announcements queued for a learner (kept 30 days), for the
+        right of access."""
+        return list(self.db.query("SELECT kind, payload, created_at, status, sent_at FROM outbox WHERE user_id = ?"
+                                  " ORDER BY id", [user_id]))
+
     def outbox_counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT status, COUNT(*) FROM outbox GROUP BY status"))
 

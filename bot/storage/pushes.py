@@ -29,6 +29,18 @@ class PushStore(Repository):
             " AND NOT EXISTS (SELECT 1 FROM pushes p WHERE p.user_id = l.user_id AND p.local_day = ?)",
             [local_time, str(weekday), local_day]))
 
+    def unpushed_learners(self, user_ids: list[int], local_day: str) -> list[dict]:
+        """The given learners, if reachable and without a push today (campaign members: their push
+        time is the campaign's)."""
+        if not user_ids:
+            return []
+        marks = ",".join("?" * len(user_ids))
+        return list(self.db.query(
+            "SELECT l.user_id, l.chat_id, l.push_time, l.weekdays, l.paused_until, l.per_push,"
+            f" NULL AS last_push_day FROM learners l WHERE l.user_id IN ({marks}) AND l.blocked_at IS NULL"
+            " AND NOT EXISTS (SELECT 1 FROM pushes p WHERE p.user_id = l.user_id AND p.local_day = ?)",
+            [*user_ids, local_day]))
+
     def create_push(self, user_id: int, chat_id: int, local_day: str, now: datetime, payload: dict) -> bool:
         """The day's push and its message, once: False if this day's push exists already."""
         return self.create_pushes([(user_id, chat_id, local_day, payload)], now) == 1
@@ -49,7 +61,8 @@ class PushStore(Repository):
 
     def pushes_awaiting_reaction(self, local_day: str) -> list[dict]:
         return list(self.db.query(
-            "SELECT p.user_id, p.local_day, p.pushed_at, l.chat_id FROM pushes p JOIN learners l USING (user_id)"
+            "SELECT p.user_id, p.local_day, p.pushed_at, l.chat_id, l.paused_until FROM pushes p"
+            " JOIN learners l USING (user_id)"
             " WHERE p.local_day = ? AND p.reacted_at IS NULL AND p.reminded_at IS NULL AND l.blocked_at IS NULL",
             [local_day],
         ))

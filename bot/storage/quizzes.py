@@ -53,6 +53,11 @@ class QuizStore(Repository):
             row["question_ids"] = json.loads(row["question_ids"])
         return row
 
+    def open_round(self, user_id: int, since: datetime) -> dict | None:
+        """The learner's latest unfinished round started since `since`."""
+        return self._one("SELECT id FROM quiz_rounds WHERE user_id = ? AND finished_at IS NULL AND created_at >= ?"
+                         " ORDER BY id DESC LIMIT 1", user_id, to_text(since))
+
     def finish_round(self, round_id: int, now: datetime) -> None:
         with self.transaction():
             self.conn.execute("UPDATE quiz_rounds SET finished_at = COALESCE(finished_at, ?) WHERE id = ?",
@@ -122,4 +127,9 @@ class QuizStore(Repository):
             "memory_states": list(self.db.query(
                 "SELECT question_id, due_at, last_review_at, reviews, lapses, card"
                 " FROM memory_states WHERE user_id = ? ORDER BY question_id", [user_id])),
+            "quiz_rounds": list(self.db.query(
+                "SELECT kind, question_ids, position, correct, created_at, finished_at"
+                " FROM quiz_rounds WHERE user_id = ? ORDER BY id", [user_id])),
+            "deliveries": list(self.db.query(
+                "SELECT question_id, sent_at, answered_at FROM deliveries WHERE user_id = ? ORDER BY id", [user_id])),
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram import BotCommand, LinkPreviewOptions
+from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -19,6 +19,7 @@ from telegram.ext import (
     Defaults,
     MessageHandler,
     PollAnswerHandler,
+    TypeHandler,
     filters,
 )
 
@@ -29,7 +30,7 @@ from bot.services.campaigns import Campaigns
 from bot.services.knowledge import KnowledgeService
 from bot.services.learning import Learning
 from bot.storage import Storage, utc_now
-from bot.telegram import handlers, quiz_handlers, texts
+from bot.telegram import draft_handlers, handlers, quiz_handlers, texts
 from bot.telegram.context import SERVICES_KEY, Services
 
 LOCAL_MODE_TOKEN = "1000000:local-mode-token-for-the-emulator-only"
@@ -44,10 +45,11 @@ def build_application(
     campaigns: Campaigns,
     clock: Callable[[], datetime] = utc_now,
     base_url: str | None = None,
+    token: str | None = None,
     tick_seconds: float = 20.0,
 ) -> Application:
     """The bot, pointed at `base_url` (or TELEGRAM_API_URL), with all handlers registered."""
-    token = settings.telegram_bot_token or LOCAL_MODE_TOKEN
+    token = token or settings.telegram_bot_token or LOCAL_MODE_TOKEN  # local mode: the runner's random one
     api_url = base_url or settings.telegram_api_url
     bot = ReplyTrackingBot(
         token, base_url=api_url, base_file_url=api_url.replace("/bot", "/file/bot"),
@@ -71,6 +73,8 @@ def build_application(
 
 
 def register_handlers(application: Application) -> None:
+    # Group -1 runs first: a user who erased their data is stopped here until they send /start.
+    application.add_handler(TypeHandler(Update, handlers.erased_guard), group=-1)
     # Group 0: commands, then buttons, then free text; the catch-alls come last in the group so
     # that a known command never reaches the unknown-command reply.
     application.add_handler(CommandHandler("start", handlers.start))
@@ -80,6 +84,7 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("slet_mine_data", handlers.delete_my_data))
     application.add_handler(CommandHandler("forlad", handlers.leave))
     application.add_handler(CommandHandler("kampagner", handlers.consultant_campaigns))
+    application.add_handler(CommandHandler("tjek", draft_handlers.check_command))
     application.add_handler(CommandHandler("quiz", quiz_handlers.quiz_command))
     application.add_handler(CommandHandler("fremskridt", quiz_handlers.progress_command))
     application.add_handler(CommandHandler("indstillinger", quiz_handlers.settings_command))
@@ -92,15 +97,19 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(
         quiz_handlers.settings_button,
         pattern=r"^set:(timemenu|daymenu|areamenu|countmenu|menu|name|pause|resume|time:\d{4}|day:[0-6]"
-                r"|area:[0-3]|count:\d)$"))
+                r"|area:[0-3]|count:\d|(cpause|cresume|cleave):\d{1,12})$"))
     application.add_handler(PollAnswerHandler(quiz_handlers.poll_answer))
     application.add_handler(CallbackQueryHandler(handlers.delete_answer, pattern=r"^delete:(yes|no)$"))
     application.add_handler(CallbackQueryHandler(handlers.show_article, pattern=r"^(art|page):[a-z0-9-]+:\d{1,3}$"))
     application.add_handler(CallbackQueryHandler(handlers.show_related, pattern=r"^rel:[a-z0-9-]+$"))
     application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:\d{1,12}:[01]$"))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+    application.add_handler(CallbackQueryHandler(
+        draft_handlers.button, pattern=r"^tjek:(ja|nej|afg|sag|igen:(afg|sag))$"))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.question))
+    # Free text is a question, or a draft to check ('Tjek mit udkast'), which draft_handlers decides.
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, draft_handlers.text_message))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, draft_handlers.document))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text)
     )

@@ -13,9 +13,9 @@ import sqlite3
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.telegram import answers, texts
+from bot.telegram import answers, quiz_texts, texts
 from bot.telegram.answers import Reply
 from bot.telegram.context import services
 
@@ -45,9 +45,26 @@ def note_learner(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: st
     return svc.storage.learners.touch_learner(user.id, chat.id, svc.clock(), payload)
 
 
+async def erased_guard(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every other handler: someone who erased their data is not a learner until they
+    send /start; anything else gets a short reply, and nothing is stored."""
+    user = update.effective_user
+    if user is None or not services(context).storage.learners.is_erased(user.id):
+        return
+    message = update.effective_message
+    if message is not None and (message.text or "").split(" ")[0].split("@")[0] == "/start":
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.ERASED_REPLY[:200], show_alert=True)
+    elif message is not None and update.effective_chat is not None:
+        await message.reply_text(texts.ERASED_REPLY)
+    raise ApplicationHandlerStop
+
+
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Welcome; a deep-link payload enrols in a cohort (or links a consultant's account)."""
     payload = clean_payload(context.args)
+    services(context).storage.learners.clear_erased(update.effective_user.id)
     is_new = note_learner(update, context, payload)
     user = update.effective_user
     message = update.effective_message
@@ -66,9 +83,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if status in ("enrolled", "already"):
         await message.reply_html(texts.enrolled(cohort["name"], already=status == "already"))
         if status == "enrolled":
-            # Late joiners get the running campaigns' welcome messages too.
-            for intro in services(context).campaigns.intros(cohort["id"], services(context).clock()):
-                await message.reply_text(f"📣 {intro}")
+            # Late joiners get the running campaigns' welcome messages too, once per campaign.
+            svc = services(context)
+            if svc.campaigns.queue_intros(cohort["id"], user.id, update.effective_chat.id, svc.clock(),
+                                          quiz_texts.announcement_message) and svc.outbox is not None:
+                svc.outbox.wake.set()
     else:
         await message.reply_html(texts.INVITATION_EXPIRED if status == "expired" else texts.INVITATION_UNKNOWN)
 
@@ -98,7 +117,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     note_learner(update, context)
-    await update.effective_message.reply_html(texts.privacy_text())
+    learner = services(context).storage.learners.learner(update.effective_user.id)
+    await update.effective_message.reply_html(texts.privacy_text(bool(learner and learner["show_name"])))
 
 
 async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -108,6 +128,7 @@ async def my_data(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(texts.NO_DATA)
         return
     document = io.BytesIO(json.dumps(exported, ensure_ascii=False, indent=2).encode("utf-8"))
+    await update.effective_message.reply_html(texts.export_summary(exported))
     await update.effective_message.reply_document(
         document, filename="mine_data.json", caption=texts.EXPORT_CAPTION
     )
@@ -130,7 +151,7 @@ async def delete_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         svc = services(context)
         with svc.storage.inbox.update_effects(update.update_id) as fresh:
             if fresh:
-                svc.storage.delete_learner(query.from_user.id)
+                svc.storage.delete_learner(query.from_user.id, svc.clock())
         await query.edit_message_text(texts.DELETE_DONE)
     else:
         await query.edit_message_text(texts.DELETE_CANCELLED)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import time
 
 from telegram import Poll, Update
@@ -37,8 +38,7 @@ async def send_next_question(context: ContextTypes.DEFAULT_TYPE, chat_id: int, r
     message = await context.bot.send_poll(
         chat_id, quiz_texts.poll_question(delivery), delivery.shown_options, is_anonymous=False,
         type=Poll.QUIZ, correct_option_ids=[delivery.shown_correct],
-        explanation=delivery.question.explanation[:200],
-    )
+    )  # no explanation on the poll: the feedback message right after it explains (once)
     svc.storage.quizzes.set_delivery_message(delivery.delivery_id, message.poll.id, message.message_id)
     return True
 
@@ -48,14 +48,10 @@ async def start_round(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: 
     svc = services(context)
     user_id, chat_id = update.effective_user.id, update.effective_chat.id
     now = svc.clock()
-    campaign_id, question_ids = None, []
+    campaign_id = None
     if kind == "daily":
-        # Campaign questions come first in the daily round and count in FSRS like any other.
-        settings = svc.learning.settings(user_id)
-        campaign_id, question_ids = svc.campaigns.questions_for_round(user_id, now, settings.per_push)
-        rest = settings.per_push - len(question_ids)
-        if rest > 0:
-            question_ids += svc.learning.choose(user_id, kind, now, count=rest, exclude=tuple(question_ids))
+        # The same round the day's push counted: the campaign's on a campaign day, else one's own.
+        campaign_id, question_ids = svc.learning.daily_round(user_id, now)
     else:
         question_ids = svc.learning.choose(user_id, kind, now, article_id=article_id)
     round_id = svc.learning.start_round(user_id, kind, now, question_ids, campaign_id)
@@ -67,7 +63,16 @@ async def start_round(update: Update, context: ContextTypes.DEFAULT_TYPE, kind: 
 
 
 async def quiz_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/quiz: continue today's open round, else start the day's round."""
     note_learner(update, context)
+    await continue_or_start(update, context)
+
+
+async def continue_or_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    open_round = svc.learning.open_round(update.effective_user.id, svc.clock())
+    if open_round is not None and await send_next_question(context, update.effective_chat.id, open_round):
+        return
     await start_round(update, context, "daily")
 
 
@@ -93,6 +98,8 @@ async def quiz_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.answer()
     if action == "topic":
         await start_round(update, context, "topic", article_id=parts[2])
+    elif parts[2] == "daily":
+        await continue_or_start(update, context)
     else:
         await start_round(update, context, parts[2])  # quiz:new:<daily|mistakes|review>
 
@@ -138,12 +145,31 @@ async def progress_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 def _settings_reply(context: ContextTypes.DEFAULT_TYPE, user_id: int):
     svc = services(context)
     settings = svc.learning.settings(user_id)
-    return quiz_texts.settings_view(settings, next_push_at(settings.push, svc.clock(), svc.learning.timezone),
-                                    svc.learning.timezone)
+    now = svc.clock()
+    return quiz_texts.settings_view(settings, next_push_at(settings.push, now, svc.learning.timezone),
+                                    svc.learning.timezone,
+                                    svc.storage.campaigns.cohort_schedules(user_id, svc.learning.local_day(now)))
+
+
+def typed_time(text: str) -> time | None:
+    """"8.30", "08:30", "8" -> a push time between 07:00 and 20:59, else None."""
+    match = re.fullmatch(r"(\d{1,2})(?:[.:](\d{2}))?", text.strip())
+    if not match:
+        return None
+    hour, minute = int(match[1]), int(match[2] or 0)
+    return time(hour, minute) if 7 <= hour <= 20 and minute < 60 else None
 
 
 async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/indstillinger shows the settings; "/indstillinger 8.30" sets the push time."""
     note_learner(update, context)
+    if context.args:
+        chosen = typed_time(context.args[0])
+        if chosen is None:
+            await update.effective_message.reply_text(quiz_texts.BAD_TIME)
+            return
+        services(context).storage.learners.update_learner_settings(update.effective_user.id,
+                                                                   push_time=chosen.strftime("%H:%M"))
     reply = _settings_reply(context, update.effective_user.id)
     await update.effective_message.reply_html(reply.text, reply_markup=keyboard(reply))
 
@@ -177,7 +203,10 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     elif action == "area":
         area = AREAS[int(parts[2])]
         chosen = set(settings.areas or AREAS) ^ {area}
-        stored = "" if chosen == set(AREAS) or not chosen else ",".join(a for a in AREAS if a in chosen)
+        if not chosen:
+            await query.answer(quiz_texts.AREA_NEEDED, show_alert=True)
+            return
+        stored = "" if chosen == set(AREAS) else ",".join(a for a in AREAS if a in chosen)
         svc.storage.learners.update_learner_settings(user_id, areas=stored)
         reply = quiz_texts.area_menu(svc.learning.settings(user_id))
     elif action == "count":
@@ -191,6 +220,10 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         svc.learning.pause(user_id, svc.clock(), 7)
     elif action == "resume":
         svc.learning.resume(user_id)
+    elif action in ("cpause", "cresume"):
+        svc.storage.cohorts.set_cohort_paused(user_id, int(parts[2]), action == "cpause")
+    elif action == "cleave":
+        svc.storage.cohorts.leave_cohorts(user_id, svc.clock(), int(parts[2]))
     await query.answer()
     reply = reply or _settings_reply(context, user_id)
     await query.edit_message_text(reply.text, parse_mode="HTML", reply_markup=keyboard(reply))
@@ -225,21 +258,23 @@ async def resume_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 # -- the daily push job ------------------------------------------------------------------------------
 
 async def push_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs every few seconds: creates the day's pushes and reminders that are due (once each, by
-    the database's unique keys) as outbox rows, and wakes the sender."""
+    """Runs every few seconds: creates the day's pushes (one a learner and day, at their own time or
+    their campaign's) and reminders that are due (once each, by the database's unique keys) as
+    outbox rows, queues due announcements, and wakes the sender."""
     svc = services(context)
     now = svc.clock()
-    created = svc.storage.pushes.create_pushes(
-        [(learner["user_id"], learner["chat_id"], day, quiz_texts.push_message(learner["per_push"]))
-         for learner, day in svc.learning.due_pushes(now)], now)
+    pushes = []
+    for learner, day in svc.learning.due_pushes(now, svc.campaigns.todays_campaign_times(now)):
+        _, question_ids = svc.learning.daily_round(learner["user_id"], now)
+        if question_ids:  # nothing to practise today: no push
+            pushes.append((learner["user_id"], learner["chat_id"], day, quiz_texts.push_message(len(question_ids))))
+    created = svc.storage.pushes.create_pushes(pushes, now)
     for row in svc.learning.due_reminders(now):
-        learner = svc.storage.learners.learner(row["user_id"])
-        created += svc.storage.pushes.create_reminder(row["user_id"], row["chat_id"], row["local_day"], now,
-                                               quiz_texts.reminder_message(learner["per_push"]))
-    created += svc.storage.pushes.create_pushes(
-        [(member["user_id"], member["chat_id"], day, quiz_texts.push_message(campaign["per_push"]))
-         for member, campaign, day in svc.campaigns.due_campaign_pushes(now)], now)
-    created += svc.storage.cohorts.queue_due_announcements(now, quiz_texts.announcement_message)
+        _, question_ids = svc.learning.daily_round(row["user_id"], now)
+        if question_ids:
+            created += svc.storage.pushes.create_reminder(row["user_id"], row["chat_id"], row["local_day"], now,
+                                                          quiz_texts.reminder_message(len(question_ids)))
+    created += svc.campaigns.queue_announcements(now, quiz_texts.announcement_message)
     today = svc.learning.local_day(now)
     if context.bot_data.get("daily_day") != today:
         svc.campaigns.snapshot_retention(now)

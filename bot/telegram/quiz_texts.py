@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from bot.services.learning import AnswerOutcome, Delivery, LearnerSettings
@@ -13,7 +13,7 @@ from quizzes.bank import AREAS
 from quizzes.progress import Progress
 
 WEEKDAYS = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
-PUSH_TIMES = ("07:30", "08:00", "08:30", "09:00", "10:00", "11:00", "12:30", "14:00", "15:30", "19:00")
+PUSH_TIMES = tuple(f"{hour:02d}:00" for hour in range(7, 21))  # any whole hour 07-20; or typed
 PER_PUSH_CHOICES = (1, 3, 5)
 SHORT_AREA = {
     "forvaltning-og-jura": "Jura",
@@ -32,20 +32,36 @@ RESUMED = "▶ Velkommen tilbage! Du får igen dine daglige spørgsmål."
 PAUSE_BAD = "Skriv antal dage som et tal, fx /pause 7 (højst 365)."
 
 
+AREA_NEEDED = "Vælg mindst ét område."
+BAD_TIME = "Skriv et tidspunkt mellem 7.00 og 20.59, fx /indstillinger 8.30."
+
+
 def minutes_for(count: int) -> int:
     return max(1, round(count * 0.7))
 
 
+def plural(count: int, one: str, many: str) -> str:
+    """"1 minut", "2 minutter"."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def clock(moment: time | datetime) -> str:
+    """Danish clock time: "8.30", "14.00"."""
+    return f"{moment.hour}.{moment.minute:02d}"
+
+
 def push_message(count: int) -> dict:
+    """The push names the number of questions the round it opens will have."""
     return {
-        "text": f"☀️ {count} spørgsmål klar – {minutes_for(count)} minutter",
+        "text": f"☀️ {plural(count, 'spørgsmål', 'spørgsmål')} klar – {plural(minutes_for(count), 'minut', 'minutter')}",
         "buttons": [[["▶ Start", "quiz:new:daily"]]],
     }
 
 
 def reminder_message(count: int) -> dict:
     return {
-        "text": f"⏰ Dine {count} spørgsmål venter stadig. Det tager kun {minutes_for(count)} minutter.",
+        "text": f"⏰ Dine {plural(count, 'spørgsmål', 'spørgsmål')} venter stadig. "
+                f"Det tager kun {plural(minutes_for(count), 'minut', 'minutter')}.",
         "buttons": [[["▶ Start", "quiz:new:daily"]]],
     }
 
@@ -89,7 +105,10 @@ def after_round_buttons() -> Buttons:
     ]
 
 
-def settings_view(settings: LearnerSettings, next_push: datetime | None, timezone: ZoneInfo) -> Reply:
+def settings_view(settings: LearnerSettings, next_push: datetime | None, timezone: ZoneInfo,
+                  cohorts: list[dict] | None = None) -> Reply:
+    """The learner's own schedule, and each cohort's (from its campaigns) with buttons to pause the
+    cohort's questions or leave it. `cohorts`: rows of CampaignStore.cohort_schedules."""
     days = days_label(settings.weekdays)
     areas = ", ".join(SHORT_AREA[a] for a in settings.areas) if settings.areas else "alle"
     if settings.paused_indefinitely:
@@ -102,10 +121,9 @@ def settings_view(settings: LearnerSettings, next_push: datetime | None, timezon
         status = "Ingen daglige spørgsmål (ingen dage valgt)"
     text = (
         "<b>⚙️ Indstillinger</b>\n\n"
-        f"⏰ Tidspunkt: {settings.push_time:%H:%M}\n"
-        f"📅 Dage: {days}\n"
+        f"<b>Dine egne spørgsmål:</b> {days} kl. {clock(settings.push_time)}, "
+        f"{plural(settings.per_push, 'spørgsmål', 'spørgsmål')} ad gangen\n"
         f"📚 Områder: {areas}\n"
-        f"🔢 Spørgsmål pr. gang: {settings.per_push}\n"
         f"👤 Vis mit navn for konsulenten: {'ja' if settings.show_name else 'nej'}\n\n"
         f"{status}"
     )
@@ -116,6 +134,29 @@ def settings_view(settings: LearnerSettings, next_push: datetime | None, timezon
         [("📚 Områder", "set:areamenu"), ("🔢 Antal", "set:countmenu")],
         [("👤 Navn: " + ("skjul" if settings.show_name else "vis"), "set:name"), pause],
     ]
+    seen: set[int] = set()
+    for row in cohorts or []:
+        if row["cohort_id"] in seen:
+            continue
+        seen.add(row["cohort_id"])
+        campaigns = [c for c in cohorts or [] if c["cohort_id"] == row["cohort_id"] and c["campaign_id"]]
+        text += f"\n\n<b>Holdet {escape(row['cohort_name'])}:</b> "
+        if not campaigns:
+            text += "ingen kampagne lige nu"
+        for campaign in campaigns:
+            days_text = days_label(tuple(int(d) for d in campaign["weekdays"].split(",") if d))
+            at = clock(time.fromisoformat(campaign["push_time"]))
+            start, end = date.fromisoformat(campaign["start_date"]), date.fromisoformat(campaign["end_date"])
+            text += (f"\n{escape(campaign['name'])}: {days_text} kl. {at}, "
+                     f"{plural(campaign['per_push'], 'spørgsmål', 'spørgsmål')} ad gangen, "
+                     f"{start:%d.%m.%Y}–{end:%d.%m.%Y}")
+        if row["paused"]:
+            text += "\n⏸ Holdets spørgsmål er sat på pause."
+        toggle = ("▶ Genoptag holdets spørgsmål", f"set:cresume:{row['cohort_id']}") if row["paused"] else \
+            ("⏸ Sæt holdets spørgsmål på pause", f"set:cpause:{row['cohort_id']}")
+        buttons.append([toggle, ("🚪 Forlad holdet", f"set:cleave:{row['cohort_id']}")])
+    if cohorts:
+        text += "\n\nPå en dag med holdets spørgsmål får du ét samlet push på holdets tidspunkt."
     return Reply(text, buttons)
 
 
@@ -130,8 +171,9 @@ def days_label(weekdays: tuple[int, ...]) -> str:
 
 
 def time_menu() -> Reply:
-    rows = [[(t, f"set:time:{t.replace(':', '')}") for t in PUSH_TIMES[i:i + 4]] for i in range(0, len(PUSH_TIMES), 4)]
-    return Reply("Hvornår vil du have dine daglige spørgsmål?", [*rows, [("↩ Tilbage", "set:menu")]])
+    rows = [[(t, f"set:time:{t.replace(':', '')}") for t in PUSH_TIMES[i:i + 5]] for i in range(0, len(PUSH_TIMES), 5)]
+    return Reply("Hvornår vil du have dine daglige spørgsmål? Vil du have et andet tidspunkt, så skriv "
+                 "fx /indstillinger 8.30.", [*rows, [("↩ Tilbage", "set:menu")]])
 
 
 def day_menu(settings: LearnerSettings) -> Reply:
@@ -168,6 +210,8 @@ def progress_text(progress: Progress) -> str:
             parts.append(f"{row.accuracy:.0%} rigtige".replace("%", " %"))
         if row.retention is not None:
             parts.append(f"husker ca. {row.retention:.0%}".replace("%", " %"))
+        else:
+            parts.append("husker: for tidligt at sige")
         lines.append(" · ".join(parts))
         if row.due_now:
             lines.append(f"{row.due_now} klar til repetition nu")

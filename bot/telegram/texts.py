@@ -20,6 +20,7 @@ def escape(text: str) -> str:
 COMMANDS: list[tuple[str, str]] = [
     ("start", "Kom i gang"),
     ("quiz", "Dagens små spørgsmål"),
+    ("tjek", "Tjek et udkast til en afgørelse eller sag"),
     ("fremskridt", "Se dit fremskridt"),
     ("indstillinger", "Tidspunkt, dage og områder"),
     ("pause", "Sæt spørgsmålene på pause"),
@@ -51,6 +52,8 @@ def welcome(first_name: str | None, returning: bool) -> str:
         "databeskyttelse) og <b>politikerbetjening</b> (fx sagsfremstilling og indstillinger).\n\n"
         "Skriv bare dit spørgsmål, som du ville spørge en kollega, fx:\n"
         "<i>Skal jeg høre borgeren, før jeg giver afslag?</i>\n\n"
+        "<b>Hvad sker der nu?</b> Du får et par små quizspørgsmål mandag til fredag kl. 9.00. "
+        "Tid, dage og antal ændrer du i /indstillinger, og /pause holder pause.\n\n"
         "Se /help for alt, hvad jeg kan, og /privatliv for, hvad jeg gemmer om dig."
     )
 
@@ -65,6 +68,9 @@ def help_text() -> str:
         "🧠 Hver dag får du et par små spørgsmål på det tidspunkt, du vælger i /indstillinger. "
         "De spørgsmål, du er ved at glemme, kommer igen. Skriv /quiz for at øve nu.",
         "",
+        "📝 Skriv /tjek, og send dit udkast til en afgørelse eller en sagsfremstilling (tekst eller "
+        "fil). Du får en kort tjekliste over, hvad der mangler, og hvorfor.",
+        "",
         "<b>Kommandoer</b>",
     ]
     lines += [f"/{command} – {description}" for command, description in COMMANDS]
@@ -76,20 +82,28 @@ def help_text() -> str:
     return "\n".join(lines)
 
 
-def privacy_text() -> str:
+def privacy_text(show_name: bool = False) -> str:
+    name = ("Dit navn, fordi du har valgt at vise det for konsulenten (slå det fra i /indstillinger)."
+            if show_name else "Ikke dit navn eller telefonnummer.")
     return (
         "<b>Hvad gemmer jeg om dig?</b>\n\n"
-        "• Dit Telegram-id og chat-id, så jeg kan svare dig. Ikke dit navn eller telefonnummer.\n"
+        f"• Dit Telegram-id og chat-id, så jeg kan svare dig. {name}\n"
         "• De spørgsmål, du stiller, og om svaret hjalp, så vi kan forbedre svarene og se, hvad "
         "botten ikke kan svare på. Konsulenter ser dem uden dit navn. CPR-numre, telefonnumre og "
         "e-mailadresser i et spørgsmål gemmes ikke: de erstattes med [CPR-nummer], [telefonnummer] "
         "og [e-mail], før spørgsmålet gemmes.\n"
-        "• Dine quizsvar og indstillinger, så du får de rigtige spørgsmål på det rigtige tidspunkt.\n"
-        "• Hvilket forløb du er med i. Konsulenten ser dine resultater som »Deltager 1« osv., "
-        "ikke dit navn, medmindre du selv har valgt det i /indstillinger.\n\n"
+        "• Dine quizsvar, runder, hvad du har fået tilsendt, og dine indstillinger, så du får de "
+        "rigtige spørgsmål på det rigtige tidspunkt.\n"
+        "• Udkast, du beder mig tjekke (/tjek), gemmer jeg ikke. Jeg tæller kun, hvilke punkter på "
+        "tjeklisten der manglede, uden navn og tekst, så konsulenten kan se, hvad holdet skal øve.\n"
+        "• Hvilket hold du er med i. Konsulenten ser dine resultater som »Deltager 1« osv., "
+        + ("med dit navn, som du har valgt.\n\n" if show_name else
+           "ikke dit navn, medmindre du selv vælger det i /indstillinger.\n\n") +
         "<b>Hvor længe?</b>\n"
         "Dine beskeder til mig slettes fra min indbakke, når de er besvaret, og senest efter 7 "
-        "dage. Resten gemmes, så længe du bruger botten, eller til du selv sletter det.\n\n"
+        "dage. Teksten af dine spørgsmål slettes efter 12 måneder. Sendte påmindelser og beskeder "
+        "slettes efter 30 dage. Resten gemmes, så længe du bruger botten, eller til du selv "
+        "sletter det.\n\n"
         "<b>Dine rettigheder</b>\n"
         "/mine_data sender dig alt, hvad jeg har om dig, som en fil.\n"
         "/slet_mine_data sletter alt om dig. Kun tal uden navn og id bliver tilbage.\n\n"
@@ -117,7 +131,10 @@ def enrolled(cohort: str, already: bool) -> str:
         return f"Du er allerede med i <b>{escape(cohort)}</b>. 👍"
     return (
         f"Du er nu med i <b>{escape(cohort)}</b>. 🎉\n\n"
-        "Du får små spørgsmål på dit valgte tidspunkt (se /indstillinger). "
+        "Holdets spørgsmål kommer på de dage og det tidspunkt, konsulenten har valgt (se /indstillinger).\n\n"
+        "<b>Hvad ser konsulenten?</b> Dine quizsvar i holdets kampagner, hvornår du sidst var aktiv, og "
+        "de spørgsmål, botten ikke kunne svare på – som »Deltager« med et nummer, ikke dit navn, "
+        "medmindre du selv vælger det i /indstillinger.\n\n"
         "Vil du ud igen, så skriv /forlad."
     )
 
@@ -166,5 +183,26 @@ DELETE_DONE = (
     "Dine data er slettet. 🗑️ Du kan altid starte forfra med /start."
 )
 DELETE_CANCELLED = "Fint, intet er slettet."
+ERASED_REPLY = (
+    "Dine data er slettet, og jeg gemmer intet om dig. Skriv /start, hvis du vil bruge botten igen."
+)
 EXPORT_CAPTION = "Her er alt, hvad jeg har gemt om dig."
+
+
+def export_summary(exported: dict) -> str:
+    """A short readable summary of what the data file holds."""
+    learner = exported["learner"]
+    cohorts = [c["cohort"] for c in exported.get("cohorts", []) if not c.get("left_at")]
+    lines = [
+        "<b>Det har jeg gemt om dig</b>",
+        f"• Bruger siden {learner['created_at'][:10]}",
+        f"• {len(exported.get('questions', []))} spørgsmål stillet",
+        f"• {len(exported.get('quiz_answers', []))} quizsvar i {len(exported.get('quiz_rounds', []))} runder",
+        f"• {len(exported.get('messages_sent', []))} påmindelser og beskeder sendt (de sidste 30 dage)",
+        f"• Hold: {', '.join(escape(c) for c in cohorts) if cohorts else 'ingen'}",
+        f"• Navn vist for konsulenten: {'ja' if learner.get('show_name') else 'nej'}",
+        "",
+        "Alt står i filen herunder.",
+    ]
+    return "\n".join(lines)
 NO_DATA = "Jeg har ingen data om dig."

@@ -27,10 +27,11 @@ def retention_chart(series: list[dict]) -> bytes:
     figure = Figure(figsize=(7.0, 3.6), dpi=100)
     axis = figure.add_subplot()
     for area, points in sorted(by_area.items()):
-        days = [day[5:] for day, _ in points]
+        days = [f"{day[8:10]}.{day[5:7]}" for day, _ in points]  # dd.mm, as Danes write dates
         axis.plot(days, [value for _, value in points], marker="o", label=AREA_NAMES.get(area, area))
     if not by_area:
-        axis.text(0.5, 0.5, "Ingen svar endnu", ha="center", va="center", transform=axis.transAxes)
+        axis.text(0.5, 0.5, "For tidligt at sige: for få svar endnu", ha="center", va="center",
+                  transform=axis.transAxes)
     axis.set_ylim(0, 100)
     axis.set_ylabel("Forventet husket (%)")
     axis.set_title("Forventet hukommelse pr. område over tid")

@@ -11,10 +11,8 @@ the logged-in consultant.
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
 import hmac
-import io
 import logging
 import math
 import re
@@ -23,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -31,13 +30,24 @@ from aiohttp import web
 from bot.services import campaigns as campaign_rules
 from bot.services.campaigns import Campaigns
 from bot.storage import CampaignStore, CohortStore, ConsultantStore
+from bot.web.pages import (
+    CampaignPages,
+    danish_date,
+    danish_time,
+    error_pages,
+    install_filters,
+    retention_points,
+    write_csv,
+)
 from knowledge.articles import AREAS as AREA_NAMES
 from quizzes.bank import AREAS
+from quizzes.pushes import outside_quiet_hours
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "fa_session"
 LOGIN_CSRF_COOKIE = "fa_login_csrf"
+NEXT_COOKIE = "fa_next"  # the page asked for before the login
 SESSION_LIFETIME = timedelta(hours=8)
 # After FREE_FAILURES failed logins for a name (four times as many for an address) within
 # FAILURE_WINDOW, each further try waits 2, 4, 8, ... up to MAX_DELAY seconds after the last failure.
@@ -55,7 +65,7 @@ CSV_TABLES = ("areas", "questions", "learners", "unanswered", "retention")
 STATUS_NAMES = {"active": "Kører", "paused": "På pause", "ended": "Afsluttet"}
 
 
-class Dashboard:
+class Dashboard(CampaignPages):
     def __init__(self, consultants: ConsultantStore, cohorts: CohortStore, campaign_store: CampaignStore,
                  campaigns: Campaigns, clock: Callable[[], datetime], bot_username: Callable[[], str],
                  trusted_proxies: frozenset[str] = frozenset()) -> None:
@@ -82,6 +92,8 @@ class Dashboard:
         env.globals.update(area_names=AREA_NAMES, areas=AREAS, weekday_names=WEEKDAY_NAMES,
                            status_names=STATUS_NAMES)
         env.filters["percent"] = lambda v: "–" if v is None else f"{v * 100:.0f} %"
+        install_filters(env, self.campaigns.timezone)  # dates dd.mm.åååå, times in BOT_TIMEZONE
+        app.middlewares.append(error_pages)
         routes = [
             web.get("/dashboard/login", self.login_page),
             web.post("/dashboard/login", self.login),
@@ -99,7 +111,7 @@ class Dashboard:
             web.get(r"/dashboard/campaigns/{campaign_id:\d+}/export/{table:[a-z]+}.csv", self.export_csv),
             web.post("/dashboard/telegram-link", self.telegram_link),
         ]
-        app.add_routes(routes)
+        app.add_routes([*routes, *self.page_routes()])
 
     # -- sessions and CSRF --------------------------------------------------------------------------
 
@@ -134,7 +146,10 @@ class Dashboard:
     def require(self, request: web.Request) -> dict:
         session = self.current(request)
         if session is None:
-            raise web.HTTPSeeOther("/dashboard/login")
+            response = web.HTTPSeeOther("/dashboard/login")
+            if request.method == "GET":  # after the login, back to the page asked for
+                self._set_cookie(request, response, NEXT_COOKIE, request.path, 900)
+            raise response
         return session
 
     async def form(self, request: web.Request, session: dict | None) -> dict[str, str]:
@@ -156,10 +171,11 @@ class Dashboard:
 
     # -- login ----------------------------------------------------------------------------------------
 
-    async def login_page(self, request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    async def login_page(self, request: web.Request, error: str = "", status: int = 200,
+                         name: str = "") -> web.Response:
         csrf = secrets.token_urlsafe(24)
-        response = aiohttp_jinja2.render_template("login.html", request, {"csrf": csrf, "error": error},
-                                                  status=status)
+        response = aiohttp_jinja2.render_template("login.html", request, {"csrf": csrf, "error": error,
+                                                                          "name": name}, status=status)
         self._set_cookie(request, response, LOGIN_CSRF_COOKIE, csrf, 3600)
         return response
 
@@ -191,12 +207,13 @@ class Dashboard:
             for key in [*keys, GLOBAL_KEY]:
                 self.consultants.record_login_failure(key, now)
             log.info("dashboard login failed for %r from %s", name, address)
-            return await self.login_page(request, "Forkert navn eller adgangskode.", 401)
+            return await self.login_page(request, "Forkert navn eller adgangskode.", 401, name=name)
         self.consultants.clear_login_failures(keys[0])
         token = secrets.token_urlsafe(32)
         self.consultants.create_session(_token_hash(token), consultant["id"], secrets.token_urlsafe(24), now,
                                     now + SESSION_LIFETIME)
-        response = web.HTTPSeeOther("/dashboard/")
+        response = web.HTTPSeeOther(_page_after_login(request.cookies.get(NEXT_COOKIE, "")))
+        response.del_cookie(NEXT_COOKIE, path="/dashboard")
         self._set_cookie(request, response, SESSION_COOKIE, token, int(SESSION_LIFETIME.total_seconds()))
         response.del_cookie(LOGIN_CSRF_COOKIE, path="/dashboard")
         raise response
@@ -260,13 +277,11 @@ class Dashboard:
         session = self.require(request)
         cohort = self._cohort(request, session)
         link = campaign_rules.invitation_link(self.bot_username(), cohort["code"])
-        today = self.clock().astimezone(self.campaigns.timezone).date()
         return self.render("cohort.html", request, session, cohort=cohort, link=link,
                            members=self.cohorts.cohort_members(cohort["id"]),
                            campaigns=self.campaign_store.campaigns_of_cohort(cohort["id"]),
                            announcements=self.cohorts.announcements_of_cohort(cohort["id"]),
-                           today=today.isoformat(), in_four_weeks=(today + timedelta(days=28)).isoformat(),
-                           questions=self.campaigns.bank)
+                           **self.form_context(None))
 
     async def cohort_qr(self, request: web.Request) -> web.Response:
         session = self.require(request)
@@ -277,40 +292,9 @@ class Dashboard:
     async def create_campaign(self, request: web.Request) -> web.Response:
         session = self.require(request)
         cohort = self._cohort(request, session)
-        form = await self.form(request, session)
-        data = await request.post()
-        name = " ".join(form.get("name", "").split())[:120]
-        start, end = _parse_date(form.get("start_date", "")), _parse_date(form.get("end_date", ""))
-        push_time = form.get("push_time", "")
-        areas = [a for a in data.getall("areas", []) if a in AREAS]
-        picked = [q.strip() for q in re.split(r"[\s,]+", form.get("question_ids", "")) if q.strip()]
-        weekdays = sorted({int(d) for d in data.getall("weekdays", []) if isinstance(d, str) and d in "0123456"})
-        problems = []
-        if not name:
-            problems.append("Kampagnen skal have et navn.")
-        if start is None or end is None or end < start:
-            problems.append("Vælg en startdato og en slutdato efter den.")
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", push_time) or not "07:00" <= push_time <= "20:30":
-            problems.append("Tidspunktet skal være mellem 07:00 og 20:30.")
-        if not weekdays:
-            problems.append("Vælg mindst én ugedag.")
-        unknown = [q for q in picked if q not in self.campaigns.questions]
-        if unknown:
-            problems.append("Ukendte spørgsmål: " + ", ".join(unknown[:10]))
-        per_push = int(form.get("per_push", "3")) if form.get("per_push", "").isdigit() else 0
-        if not 1 <= per_push <= 10:
-            problems.append("Antal spørgsmål pr. gang skal være mellem 1 og 10.")
-        if problems:
-            raise web.HTTPBadRequest(text="\n".join(problems))
-        now = self.clock()
-        campaign_id = self.campaign_store.create_campaign(
-            cohort["id"], now, name=name, areas=",".join(areas), question_ids=",".join(picked),
-            start_date=start.isoformat(), end_date=end.isoformat(), weekdays=",".join(map(str, weekdays)),
-            push_time=push_time, per_push=per_push, intro=form.get("intro", "").strip()[:1000])
-        intro = form.get("intro", "").strip()[:1000]
-        if intro:
-            send_at = datetime.combine(start, time.fromisoformat(push_time), tzinfo=self.campaigns.timezone)
-            self.cohorts.create_announcement(cohort["id"], intro, max(send_at, now), now, campaign_id)
+        fields = await self.posted_campaign(request, session)
+        campaign_id = self.campaign_store.create_campaign(cohort["id"], self.clock(), **fields)
+        self.save_intro(cohort["id"], campaign_id, fields)
         raise web.HTTPSeeOther(f"/dashboard/campaigns/{campaign_id}")
 
     async def create_announcement(self, request: web.Request) -> web.Response:
@@ -327,8 +311,13 @@ class Dashboard:
                 send_at = datetime.fromisoformat(form["send_at"]).replace(tzinfo=self.campaigns.timezone)
             except ValueError:
                 raise web.HTTPBadRequest(text="Tidspunktet kunne ikke læses.") from None
-        self.cohorts.create_announcement(cohort["id"], text, max(send_at, now), now)
+        # Never in quiet hours: a message for the night waits until the morning.
+        self.cohorts.create_announcement(cohort["id"], text,
+                                         outside_quiet_hours(max(send_at, now), self.campaigns.timezone), now)
         raise web.HTTPSeeOther(f"/dashboard/cohorts/{cohort['id']}")
+
+    def today(self) -> str:
+        return self.clock().astimezone(self.campaigns.timezone).date().isoformat()
 
     def _campaign(self, request: web.Request, session: dict) -> dict:
         campaign = self.campaign_store.campaign(int(request.match_info["campaign_id"]), session["consultant_id"])
@@ -359,10 +348,7 @@ class Dashboard:
         from bot.web.charts import retention_chart
 
         results = self.campaigns.results(campaign, self.clock())
-        today = self.clock().astimezone(self.campaigns.timezone).date().isoformat()
-        series = [r for r in results.retention_series if r["day"] != today]
-        series += [{"day": today, "area": a, "retention": r} for a, r in results.retention_now.items()]
-        return web.Response(body=retention_chart(series), content_type="image/png")
+        return web.Response(body=retention_chart(retention_points(results, self.today())), content_type="image/png")
 
     async def export_csv(self, request: web.Request) -> web.Response:
         session = self.require(request)
@@ -371,13 +357,9 @@ class Dashboard:
         if table not in CSV_TABLES:
             raise web.HTTPNotFound()
         results = self.campaigns.results(campaign, self.clock())
-        header, rows = _csv_rows(table, results)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, delimiter=";")
-        writer.writerow(header)
-        writer.writerows([[_csv_safe(v) for v in row] for row in rows])
+        header, rows = _csv_rows(table, results, self.campaigns.timezone, self.today())
         filename = f"kampagne-{campaign['id']}-{table}.csv"
-        return web.Response(body=("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv",
+        return web.Response(body=write_csv(header, rows, _csv_safe), content_type="text/csv",
                             charset="utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def telegram_link(self, request: web.Request) -> web.Response:
@@ -385,6 +367,14 @@ class Dashboard:
         await self.form(request, session)
         self.consultants.set_link_code(session["consultant_id"], secrets.token_urlsafe(16))
         raise web.HTTPSeeOther("/dashboard/")
+
+
+def _page_after_login(asked_for: str) -> str:
+    """The page asked for before logging in, if it is a dashboard page; else the overview."""
+    if re.fullmatch(r"/dashboard/[A-Za-z0-9_\-/.]{0,200}", asked_for) and "//" not in asked_for \
+            and ".." not in asked_for and not asked_for.startswith("/dashboard/login"):
+        return asked_for
+    return "/dashboard/"
 
 
 def _token_hash(token: str) -> str:
@@ -405,7 +395,9 @@ def _csv_safe(value: object) -> object:
     return value
 
 
-def _csv_rows(table: str, results: campaign_rules.CampaignResults) -> tuple[list[str], list[list[object]]]:
+def _csv_rows(table: str, results: campaign_rules.CampaignResults, timezone: ZoneInfo, today: str
+              ) -> tuple[list[str], list[list[object]]]:
+    """A results table for CSV: local dates and times, numbers as numbers (write_csv adds the commas)."""
     if table == "areas":
         return (["område", "svar", "andel rigtige"],
                 [[AREA_NAMES[a], n, round(acc, 3)] for a, (n, acc) in results.accuracy_by_area.items()])
@@ -416,12 +408,15 @@ def _csv_rows(table: str, results: campaign_rules.CampaignResults) -> tuple[list
     if table == "learners":
         return (["deltager", "svar", "andel rigtige", "senest aktiv", "har blokeret botten"],
                 [[r["name"], r["answers"], round(r["accuracy"], 3) if r["accuracy"] is not None else "",
-                  r["last_active"], "ja" if r["blocked"] else "nej"] for r in results.learners])
+                  danish_time(r["last_active"], timezone) if r["last_active"] else "",
+                  "ja" if r["blocked"] else "nej"] for r in results.learners])
     if table == "unanswered":
         return (["tidspunkt", "spørgsmål", "udfald", "artikel vist"],
-                [[r["asked_at"], r["question"], "ikke besvaret" if r["abstained"] else "svaret hjalp ikke",
-                  r["article_id"] or ""] for r in results.unanswered])
+                [[danish_time(r["asked_at"], timezone), r["question"],
+                  "ikke besvaret" if r["abstained"] else "svaret hjalp ikke", r["article_id"] or ""]
+                 for r in results.unanswered])
+    # The same points as the chart: the daily snapshots and today's figure.
     return (["dag", "område", "forventet husket", "deltagere"],
-            [[r["day"], AREA_NAMES.get(r["area"], r["area"]), round(r["retention"], 3), r["learners"]]
-             for r in results.retention_series])
+            [[danish_date(r["day"], timezone), AREA_NAMES.get(r["area"], r["area"]), round(r["retention"], 3),
+              r.get("learners", "")] for r in retention_points(results, today)])
 
