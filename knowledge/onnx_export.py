@@ -25,7 +25,7 @@ import os
 import sys
 from pathlib import Path
 
-from knowledge.embeddings import FLOAT_WEIGHTS, OnnxEncoder
+from knowledge.embeddings import FLOAT_WEIGHTS, OnnxEncoder, quiet_onnxruntime
 
 SUPPORTED_POOLING = ("mean", "cls", "max")
 INT8_WEIGHTS = "model.int8.onnx"
@@ -97,6 +97,7 @@ def export(model_name: str, out_dir: Path) -> None:
 
 def _quantized(expected, out_dir: Path) -> str:
     """The weights file to run: the 8-bit one if it can be made and agrees, else the original."""
+    quiet_onnxruntime()
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     try:

@@ -60,7 +60,7 @@ class EmulatorThread:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        self.emulator = BotApiEmulator()
+        self.emulator = BotApiEmulator(TEST_TOKEN)  # only the bot's own token is accepted
         app = web.Application(client_max_size=20 * 1024 * 1024)
         self.emulator.add_routes(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -97,16 +97,18 @@ class EmulatorThread:
 class BotProcess:
     """`python run_bot.py` in a subprocess, as a user would start it."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = (),
+                 script: Path = ROOT / "run_bot.py") -> None:
         self.env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
         self.log_path = log_path
         self.args = args
+        self.script = script
         self.process: subprocess.Popen | None = None
 
     def start(self, ready: Callable[[], bool] | None = None, timeout: float = 90.0) -> BotProcess:
         self._log = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run_bot.py"), *self.args],
+            [sys.executable, str(self.script), *self.args],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout

@@ -64,7 +64,8 @@ def test_unknown_command_gets_a_friendly_reply(bot: BotProcess, user: ChatUser) 
 def test_handler_error_is_answered_politely(bot: BotProcess, user: ChatUser, emulator: EmulatorThread) -> None:
     user.ask("/start")
     # Telegram refuses the handler's reply once: the handler fails, the error handler answers.
-    emulator.add_fault("sendMessage", 400, description="Bad Request: something unexpected")
+    emulator.add_fault("sendMessage", 400, description="Bad Request: something unexpected",
+                       chat_id=user.user_id)
     reply = user.ask("/help")
     assert "der gik noget galt" in reply["text"]
     assert "error while handling update" in bot.log()

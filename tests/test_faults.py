@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.delivery.inbox import REPLIES_IN_FLIGHT
 from bot.storage import Storage
 from tests.conftest import start_bot
 from tests.support import ROOT, ChatUser, EmulatorThread, free_port
 from tests.test_e2e_quiz import wait_for_poll
 
-IN_FLIGHT = 32  # the dispatcher's concurrency: handlers that can be mid-reply at a kill
+IN_FLIGHT = REPLIES_IN_FLIGHT  # replies that can be on their way at a kill (was 32: 10-13 doubled)
 OUTBOX_IN_FLIGHT = 16  # the outbox sender's concurrency
 
 
@@ -172,14 +173,14 @@ def test_telegram_500_and_timeouts_are_retried_and_others_served(
         first, second = ChatUser(fresh_emulator.url, 23_001), ChatUser(fresh_emulator.url, 23_002)
         first.ask("/start")
         second.ask("/start")
-        fresh_emulator.add_fault("sendMessage", 500, count=2)
+        fresh_emulator.add_fault("sendMessage", 500, count=2, chat_id=23_001)
         reply = first.ask("hvad er partshøring?", timeout=30)
         assert "Partshøring" in reply["text"]
         assert bot.log().count("Telegram call sendMessage failed") >= 2
 
         # A reply that times out (the emulator holds it past the read timeout) is retried too,
         # while another user is served in the meantime.
-        fresh_emulator.add_fault("sendMessage", 502, count=1, delay=6.0)
+        fresh_emulator.add_fault("sendMessage", 502, count=1, delay=6.0, chat_id=23_001)
         first.send("/help")
         time.sleep(0.5)
         started = time.monotonic()
@@ -187,8 +188,23 @@ def test_telegram_500_and_timeouts_are_retried_and_others_served(
         assert time.monotonic() - started < 5
         assert "Sådan bruger du mig" in first.wait_for_text("Sådan bruger du mig", timeout=40)["text"]
 
-        fresh_emulator.add_fault("sendMessage", 429, count=1, retry_after=1)
+        fresh_emulator.add_fault("sendMessage", 429, count=1, retry_after=1, chat_id=23_001)
         assert "Partshøring" in first.ask("hvornår skal jeg partshøre?", timeout=30)["text"]
+    finally:
+        bot.stop()
+
+
+def test_a_lone_surrogate_does_not_stop_polling(
+    fresh_emulator: EmulatorThread, tmp_path: Path, embedded_database: Path
+) -> None:
+    bot = start_bot(fresh_emulator, tmp_path, embedded_database)
+    try:
+        user = ChatUser(fresh_emulator.url, 21_001)
+        # Valid JSON ("\ud800" escaped) that no UTF-8 database can store as it is.
+        fresh_emulator.call(fresh_emulator.emulator.user_sends(21_001, "hvad er \ud800 partshøring?"))
+        user.send("/help")
+        user.wait_for_text("Sådan bruger du mig", timeout=30)
+        assert bot.process.poll() is None
     finally:
         bot.stop()
 

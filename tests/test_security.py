@@ -3,6 +3,7 @@ password storage, and backups that restore."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -20,7 +21,7 @@ import pytest
 
 from bot.services.campaigns import hash_password, verify_password
 from bot.storage import Storage
-from tests.conftest import bot_env, start_bot
+from tests.conftest import bot_env, polling_started, start_bot
 from tests.support import ROOT, TEST_TOKEN, BotProcess, ChatUser, EmulatorThread, free_port
 
 SECRET = "webhook-secret-for-the-test_123"
@@ -60,11 +61,24 @@ def test_webhook_needs_the_secret_and_stores_before_answering(
         assert "Sådan bruger du mig" in user.wait_for_text("Sådan bruger du mig")["text"]
         # The same update again (Telegram retrying) is recognised and not answered twice.
         assert httpx.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}).status_code == 200
-        assert httpx.post(url, content=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
-                          ).status_code == 400
+        hook = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        assert httpx.post(url, content=b"{not json", headers=hook).status_code == 400
+        assert httpx.post(url, content=b"[" * 100_000, headers=hook).status_code == 400
+        assert httpx.post(url, json={**update, "update_id": 2**63}, headers=hook).status_code == 400
+        # A malformed update is stored, tried, set aside and kept; the bot goes on with the next one.
+        assert httpx.post(url, json={"update_id": 901, "message": {"chat": 41_001}}, headers=hook).status_code == 200
+        assert httpx.post(url, json={**update, "update_id": 902}, headers=hook).status_code == 200
+        user.wait_for_text("Sådan bruger du mig")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "set aside" not in bot.log():
+            time.sleep(0.2)
+        with sqlite3.connect(tmp_path / "bot.sqlite3") as connection:
+            assert connection.execute("SELECT status, body IS NOT NULL FROM inbox WHERE update_id = 901"
+                                      ).fetchone() == ("failed", 1)
     finally:
         bot.stop()
-    assert sum("Sådan bruger du mig" in (m.get("text") or "") for m in user.bot_messages()) == 1
+    assert sum("Sådan bruger du mig" in (m.get("text") or "") for m in user.bot_messages()) == 2
+    assert bot.log().count("update 901 failed") == 1
 
 
 def test_no_token_password_or_message_text_in_the_logs(
@@ -75,7 +89,7 @@ def test_no_token_password_or_message_text_in_the_logs(
         user = ChatUser(fresh_emulator.url, 42_001)
         user.ask("/start")
         user.ask("mit cpr-nummer er 010203-1234, må I gemme det?")
-        fresh_emulator.add_fault("sendMessage", 400, description="Bad Request: something")
+        fresh_emulator.add_fault("sendMessage", 400, description="Bad Request: something", chat_id=42_001)
         user.ask("/help")
     finally:
         bot.stop()
@@ -85,6 +99,46 @@ def test_no_token_password_or_message_text_in_the_logs(
     with sqlite3.connect(bot.db_path) as connection:
         stored = [row[0] for row in connection.execute("SELECT question FROM question_log WHERE user_id = 42001")]
     assert stored == ["mit cpr-nummer er [CPR-nummer], må I gemme det?"]
+
+
+AUDITED_BOT = """
+import json, os, runpy, sys
+
+record = open(os.environ["SOCKET_LOG"], "a")
+
+def hook(event, args):
+    if event == "socket.connect":
+        record.write(json.dumps(["connect", repr(args[1])]) + "\\n"); record.flush()
+    elif event == "socket.getaddrinfo":
+        record.write(json.dumps(["resolve", str(args[0])]) + "\\n"); record.flush()
+
+sys.addaudithook(hook)
+sys.argv = [os.environ["RUN_BOT"]]
+runpy.run_path(os.environ["RUN_BOT"], run_name="__main__")
+"""
+
+
+def test_no_connection_but_to_the_bot_api(fresh_emulator: EmulatorThread, tmp_path: Path) -> None:
+    """With the model on ONNX Runtime (its telemetry off), the bot opens no socket but to the Bot API."""
+    from bot.config import minilm_model
+
+    launcher = tmp_path / "audited_bot.py"
+    launcher.write_text(AUDITED_BOT)
+    sockets = tmp_path / "sockets.jsonl"
+    env = bot_env(fresh_emulator, tmp_path / "bot.sqlite3", EMBEDDING_MODEL=minilm_model(),
+                  SOCKET_LOG=str(sockets), RUN_BOT=str(ROOT / "run_bot.py"))
+    bot = BotProcess(env, tmp_path / "bot.log", script=launcher)
+    bot.start(ready=lambda: polling_started(fresh_emulator), timeout=180)
+    try:
+        user = ChatUser(fresh_emulator.url, 44_001)
+        user.ask("/start")
+        user.ask("hvad er partshøring?")
+    finally:
+        bot.stop()
+    seen = [json.loads(line) for line in sockets.read_text().splitlines()]
+    assert seen, "the audit hook saw no socket at all"
+    allowed = {("connect", repr(("127.0.0.1", fresh_emulator.port))), ("resolve", "127.0.0.1")}
+    assert set(map(tuple, seen)) <= allowed, seen
 
 
 def two_consultants(db_path: Path) -> dict:

@@ -5,6 +5,11 @@ next offset (that next call is what confirms the batch to Telegram). Webhook: th
 stores the update before answering 200. Either way the dispatcher handles stored rows, one chat
 at a time in order, several chats at once, and marks each row finished. At start, whatever was
 stored but not finished is handled first.
+
+A poison update never stops the bot: one that cannot be parsed or handled MAX_ATTEMPTS times (in one
+run, or across restarts it crashed) is set aside, kept in the inbox marked 'failed' and logged once.
+Text that cannot be stored (a lone UTF-16 surrogate) is replaced, and a malformed update never
+breaks the poller.
 """
 
 from __future__ import annotations
@@ -42,17 +47,22 @@ class ReplyTrackingBot(ExtBot):
     marked done, a restart would answer twice. The note, written right after Telegram confirms the
     reply, narrows that window to microseconds: a replayed update that was already answered is
     finished without being handled again (its database effects were committed before the reply).
+    What is left are the replies in flight at the instant of a kill: at most REPLIES_IN_FLIGHT.
     """
 
     def __init__(self, *args: object, reply_marker: Callable[[int], None] | None = None, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._reply_marker = reply_marker
+        self._in_flight = asyncio.Semaphore(REPLIES_IN_FLIGHT)
 
     async def _do_post(self, endpoint: str, data: dict, **kwargs: object) -> object:
-        result = await self._post_with_retries(endpoint, data, **kwargs)
-        update_id = CURRENT_UPDATE.get()
-        if update_id is not None and endpoint in REPLY_METHODS and self._reply_marker is not None:
-            self._reply_marker(update_id)
+        if endpoint == "getUpdates":
+            return await self._post_with_retries(endpoint, data, **kwargs)
+        async with self._in_flight:
+            result = await self._post_with_retries(endpoint, data, **kwargs)
+            update_id = CURRENT_UPDATE.get()
+            if update_id is not None and endpoint in REPLY_METHODS and self._reply_marker is not None:
+                self._reply_marker(update_id)
         return result
 
     async def get_update_bodies(self, offset: int | None, timeout: int) -> list[dict]:
@@ -82,22 +92,42 @@ class ReplyTrackingBot(ExtBot):
 
 
 RETRY_DELAYS = (0.5, 1.0, 2.0)
-MAX_ATTEMPTS = 3  # an update that crashed the bot this often is set aside, not retried forever
+# Bot API calls the handlers may have on their way at once: a kill -9 can double at most this many
+# replies. Eight keep up with the bot's ceiling of about 250 updates a second at Telegram's ~30 ms.
+REPLIES_IN_FLIGHT = 8
+MAX_ATTEMPTS = 3  # an update that failed (or crashed the bot) this often is set aside, not retried forever
+ATTEMPT_PAUSE = 1.0  # seconds between attempts at an update that failed
 POLL_TIMEOUT = 25
+MAX_UPDATE_ID = 2**63 - 1  # SQLite's largest integer
 
 
 def chat_key(body: dict) -> int:
-    """The chat (or user) an update belongs to, so one chat's updates are handled in order."""
-    for kind in ("message", "edited_message", "callback_query", "poll_answer", "my_chat_member"):
+    """The chat (or user) an update belongs to, so one chat's updates are handled in order; 0 when
+    a malformed update names none."""
+    for kind, path in (("message", "chat"), ("edited_message", "chat"), ("callback_query", "from"),
+                       ("poll_answer", "user"), ("my_chat_member", "chat")):
         item = body.get(kind)
         if not item:
             continue
-        if kind == "callback_query":
-            return item["from"]["id"]
-        if kind == "poll_answer":
-            return item.get("user", {}).get("id", 0)
-        return item.get("chat", {}).get("id", 0)
+        owner = item.get(path) if isinstance(item, dict) else None
+        key = owner.get("id") if isinstance(owner, dict) else None
+        return key if isinstance(key, int) and abs(key) <= MAX_UPDATE_ID else 0
     return 0
+
+
+def is_update(body: object) -> bool:
+    """An object with an update id SQLite can store: everything else is not an update."""
+    return isinstance(body, dict) and type(body.get("update_id")) is int and 0 <= body["update_id"] <= MAX_UPDATE_ID
+
+
+def storable(body: dict) -> dict:
+    """The update with lone UTF-16 surrogates (which no UTF-8 database can store) replaced by '?'."""
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.loads(text.encode("utf-8", "replace"))
+    return body
 
 
 class Dispatcher:
@@ -128,20 +158,11 @@ class Dispatcher:
     async def _handle(self, update_id: int, body: dict, chat: int) -> None:
         lock = self._chat_locks[chat]
         try:
-            async with lock, self._slots:
-                attempts, replied = self.inbox.note_attempt(update_id)
-                if replied:
-                    log.info("update %s was answered before the last stop; not handled again", update_id)
-                    self.inbox.finish_update(update_id, utc_now())
-                    return
-                if attempts > MAX_ATTEMPTS:
-                    log.error("update %s failed %s times; set aside", update_id, attempts - 1)
-                    self.inbox.finish_update(update_id, utc_now(), status="failed")
-                    return
-                update = Update.de_json(body, self.application.bot)
-                CURRENT_UPDATE.set(update_id)
-                await self.application.process_update(update)
-                self.inbox.finish_update(update_id, utc_now())
+            async with lock:  # held between attempts: the chat's later updates wait their turn
+                for _ in range(MAX_ATTEMPTS):
+                    if await self._attempt(update_id, body):
+                        break
+                    await asyncio.sleep(ATTEMPT_PAUSE)
         except Exception:
             log.exception("update %s could not be handled; it stays in the inbox", update_id)
         finally:
@@ -149,15 +170,47 @@ class Dispatcher:
             if not lock.locked() and not lock._waiters:
                 self._chat_locks.pop(chat, None)
 
+    async def _attempt(self, update_id: int, body: dict) -> bool:
+        """One try at an update: True when it is finished (handled, answered before, or set aside)."""
+        async with self._slots:
+            attempts, replied = self.inbox.note_attempt(update_id)
+            if replied:
+                log.info("update %s was answered before the last stop; not handled again", update_id)
+                self.inbox.finish_update(update_id, utc_now())
+                return True
+            if attempts > MAX_ATTEMPTS:  # it stopped the bot this often before the last start
+                log.error("update %s was in hand at %d stops; set aside", update_id, attempts - 1)
+                self.inbox.set_aside(update_id, utc_now())
+                return True
+            try:
+                update = Update.de_json(body, self.application.bot)
+                CURRENT_UPDATE.set(update_id)
+                await self.application.process_update(update)
+            except Exception as error:
+                if attempts < MAX_ATTEMPTS:
+                    return False
+                log.error("update %s failed %d times; set aside", update_id, attempts, exc_info=error)
+                self.inbox.set_aside(update_id, utc_now())
+                return True
+            self.inbox.finish_update(update_id, utc_now())
+            return True
+
     async def drain(self, timeout: float = 10.0) -> None:
         """Wait for the updates in hand (used at shutdown)."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
 
     def store_and_submit(self, bodies: list[dict]) -> int:
-        """Store updates (webhook or polling) and start handling the new ones."""
-        by_id = {body["update_id"]: body for body in bodies}
-        fresh = self.inbox.store_updates(list(by_id.items()), utc_now())
+        """Store updates (webhook or polling) and start handling the new ones; what is not an
+        update is dropped with a log line."""
+        by_id = {body["update_id"]: body for body in bodies if is_update(body)}
+        if len(by_id) < len(bodies):
+            log.error("%d of %d received objects are not updates; dropped", len(bodies) - len(by_id), len(bodies))
+        try:
+            fresh = self.inbox.store_updates(list(by_id.items()), utc_now())
+        except UnicodeEncodeError:
+            by_id = {update_id: storable(body) for update_id, body in by_id.items()}
+            fresh = self.inbox.store_updates(list(by_id.items()), utc_now())
         for update_id in fresh:
             self.submit(update_id, by_id[update_id])
         return len(fresh)
@@ -197,7 +250,8 @@ async def poll_forever(application: Application, dispatcher: Dispatcher, stop: a
             await _sleep_or_stop(stop, backoff)
             backoff = min(backoff * 2, 30.0)
             continue
-        offset = max(body["update_id"] for body in bodies) + 1
+        if ids := [body["update_id"] for body in bodies if is_update(body)]:
+            offset = max(ids) + 1
 
 
 def _seconds(value: float | timedelta) -> float:

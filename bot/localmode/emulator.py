@@ -15,14 +15,25 @@ a small JSON API under /emulator/ (used by the tests and by the chat page):
     POST /emulator/block    {"user_id", "blocked"}                    a user blocks the bot
 
 Objects carry every field python-telegram-bot 22.8 requires (see shared/NOTES.md).
+
+Only this machine's own pages may use it: a request naming another host (DNS rebinding) or coming
+from another origin is refused, /emulator/ takes only JSON, and the Bot API wants the bot's token.
+With `store` the chats (users, messages, polls) are kept in that file across restarts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import itertools
+import json
+import logging
+import os
 import time
+from dataclasses import asdict
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from aiohttp import web
 
@@ -40,6 +51,27 @@ from bot.localmode.protocol import (
 from bot.localmode.user_api import UserApiRoutes
 
 __all__ = ["BOT_USERNAME", "ApiError", "BotApiEmulator", "ChatEvent", "EmulatorState", "Fault", "create_app"]
+
+log = logging.getLogger(__name__)
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+SAVE_DELAY = 1.0  # seconds: chat changes are written to `store` at most this often
+
+
+@web.middleware
+async def local_only(request: web.Request, handler: object) -> web.StreamResponse:
+    """Refuse requests that name a host other than this machine (DNS rebinding) or come from a page
+    of another origin: they could act as any learner."""
+    try:
+        host = urlsplit(f"//{request.host}").hostname
+    except ValueError:
+        host = None
+    if host not in LOCAL_HOSTS:
+        return web.Response(status=421, text="this server answers only to 127.0.0.1 and localhost")
+    origin = request.headers.get("Origin")
+    if origin is not None and origin != f"{request.scheme}://{request.host}":
+        return web.Response(status=403, text="requests from other web pages are refused")
+    return await handler(request)
 
 
 class _Signal:
@@ -61,17 +93,25 @@ class _Signal:
 class BotApiEmulator(BotApiMethods, UserApiRoutes):
     """The emulator's state and its HTTP routes; mount with `add_routes(app)`."""
 
-    def __init__(self) -> None:
+    def __init__(self, token: str | None = None, store: Path | None = None) -> None:
+        """`token`: the only bot token accepted (None: any, for benchmarks); `store`: a file that
+        keeps the chats across restarts."""
         self.state = EmulatorState()
+        self.token = token
+        self.store = store
         self._updates_changed = _Signal()
         self._chat_changed = _Signal()
         self._message_ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._ids = itertools.count(1)
+        self._save_pending: asyncio.TimerHandle | None = None
+        if store is not None and store.exists():
+            self._load(store)
 
     # -- mounting ---------------------------------------------------------------------------
 
     def add_routes(self, app: web.Application) -> None:
+        app.middlewares.append(local_only)
         app.router.add_post("/bot{token}/{method}", self._bot_api)
         app.router.add_get("/bot{token}/{method}", self._bot_api)
         app.router.add_post("/emulator/send", self._user_send)
@@ -225,15 +265,68 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes):
 
     async def _touch_chat(self) -> None:
         self._chat_changed.notify()
+        if self.store is not None and self._save_pending is None:
+            self._save_pending = asyncio.get_running_loop().call_later(SAVE_DELAY, self.save)
+
+    # -- the chats kept across restarts ----------------------------------------------------------
+
+    def save(self) -> None:
+        """Write users, chats, polls and blocks to `store` (atomically: a new file, then renamed)."""
+        self._save_pending = None
+        if self.store is None:
+            return
+        state = self.state
+        data = {
+            "users": list(state.users.values()),
+            "chats": {str(chat): [asdict(e) for e in events] for chat, events in state.chats.items()},
+            "polls": {pid: {**poll, "_votes": {str(u): v for u, v in poll.get("_votes", {}).items()}}
+                      for pid, poll in state.polls.items()},
+            "blocked": sorted(state.blocked),
+            # (Taking the next number skips one: harmless, and no id is ever given out twice.)
+            "next": [next(self._message_ids), next(self._seq), next(self._ids)],
+        }
+        temporary = self.store.with_name(self.store.name + ".tmp")
+        try:
+            temporary.write_text(json.dumps(data, ensure_ascii=False))
+            os.replace(temporary, self.store)
+        except (OSError, ValueError) as error:  # ValueError: text that is not UTF-8 (a lone surrogate)
+            log.warning("local chats could not be saved to %s: %s", self.store, error)
+
+    def _load(self, store: Path) -> None:
+        try:
+            data = json.loads(store.read_text())
+        except (OSError, ValueError) as error:
+            log.warning("local chats in %s could not be read (%s); starting with none", store, error)
+            return
+        state = self.state
+        state.users = {user["id"]: user for user in data.get("users", [])}
+        for chat, events in data.get("chats", {}).items():
+            for event in events:
+                chat_event = ChatEvent(**event)
+                state.chats[int(chat)].append(chat_event)
+                state.messages[(int(chat), chat_event.message["message_id"])] = chat_event
+        state.polls = {pid: {**poll, "_votes": {int(u): v for u, v in poll.get("_votes", {}).items()}}
+                       for pid, poll in data.get("polls", {}).items()}
+        state.blocked = set(data.get("blocked", []))
+        message_id, seq, other_id = data.get("next", [1, 1, 1])
+        self._message_ids, self._seq, self._ids = itertools.count(message_id), itertools.count(seq), itertools.count(
+            other_id)
 
     # -- the Bot API ---------------------------------------------------------------------------
 
     async def _bot_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.token is not None and not hmac.compare_digest(request.match_info["token"].encode(),
+                                                              self.token.encode()):
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         self.state.calls[method] += 1
+        counted = method != "getUpdates"
+        if counted:
+            self.state.in_flight += 1
+            self.state.max_in_flight = max(self.state.max_in_flight, self.state.in_flight)
         try:
             params = await self._params(request)
-            await self._apply_faults(method)
+            await self._apply_faults(method, params)
             handler = getattr(self, f"api_{method.lower()}", None)
             if handler is None:
                 raise ApiError(404, "Not Found: method not found")
@@ -243,6 +336,9 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes):
             if error.retry_after is not None:
                 body["parameters"] = {"retry_after": error.retry_after}
             return web.json_response(body, status=error.status)
+        finally:
+            if counted:
+                self.state.in_flight -= 1
         return web.json_response({"ok": True, "result": result})
 
     async def _params(self, request: web.Request) -> JSON:
@@ -260,9 +356,9 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes):
                 params[key] = maybe_json(value)
         return params
 
-    async def _apply_faults(self, method: str) -> None:
+    async def _apply_faults(self, method: str, params: JSON) -> None:
         for fault in list(self.state.faults):
-            if fault.method not in (method, "*") or fault.count <= 0:
+            if not fault.matches(method, params):
                 continue
             fault.count -= 1
             if fault.count <= 0:

@@ -29,7 +29,8 @@ class ApiError(Exception):
 
 @dataclass
 class Fault:
-    """Make the next `count` calls of `method` (or of any method, '*') fail."""
+    """Make the next `count` calls of `method` (or of any method, '*') fail: only those to `chat_id`
+    and whose text contains `text`, when given, so that a test's fault hits the message it means."""
 
     method: str
     status: int
@@ -37,6 +38,13 @@ class Fault:
     retry_after: int | None = None
     description: str = ""
     delay: float = 0.0  # seconds to wait first (simulates a timeout when long)
+    chat_id: int | None = None
+    text: str = ""
+
+    def matches(self, method: str, params: dict) -> bool:
+        return (self.method in (method, "*") and self.count > 0
+                and (self.chat_id is None or str(params.get("chat_id")) == str(self.chat_id))
+                and self.text in str(params.get("text") or params.get("caption") or ""))
 
 
 @dataclass
@@ -68,6 +76,8 @@ class EmulatorState:
     webhook: JSON = field(default_factory=dict)
     files: dict[str, tuple[bytes, str, str]] = field(default_factory=dict)
     calls: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    in_flight: int = 0  # Bot API calls being answered now (getUpdates aside), and the most at once
+    max_in_flight: int = 0
 
 
 def check_text(text: Any, limit: int = 4096) -> str:

@@ -21,6 +21,8 @@ class UserApiRoutes:
 
     @staticmethod
     async def _json_body(request: web.Request) -> JSON:
+        if request.content_type != "application/json":  # a form or text/plain could come from any page
+            raise web.HTTPUnsupportedMediaType(text="JSON (application/json) expected")
         try:
             body = await request.json()
         except (json.JSONDecodeError, UnicodeDecodeError):

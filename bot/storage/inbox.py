@@ -85,6 +85,11 @@ class InboxStore(Repository):
             (status, to_text(now), update_id),
         )
 
+    def set_aside(self, update_id: int, now: datetime) -> None:
+        """Mark an update that keeps failing: kept (body too) for a look, then purged with the rest."""
+        self.conn.execute("UPDATE inbox SET status = 'failed', finished_at = ? WHERE update_id = ?",
+                          (to_text(now), update_id))
+
     def last_update_id(self) -> int | None:
         return self.conn.execute("SELECT MAX(update_id) FROM inbox").fetchone()[0]
 

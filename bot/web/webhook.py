@@ -12,7 +12,7 @@ import logging
 
 from aiohttp import web
 
-from bot.delivery.inbox import Dispatcher
+from bot.delivery.inbox import Dispatcher, is_update
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,9 @@ def add_webhook_route(app: web.Application, path: str, secret: str, dispatcher: 
             return web.Response(status=413, text="too large")
         try:
             body = json.loads(await request.read())
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested too deep
             return web.Response(status=400, text="bad json")
-        if not isinstance(body, dict) or not isinstance(body.get("update_id"), int):
+        if not is_update(body):
             return web.Response(status=400, text="not an update")
         # A storage failure raises here and Telegram gets a 500, so it sends the update again.
         dispatcher.store_and_submit([body])
