@@ -387,3 +387,29 @@ def test_settings_come_from_the_project_folders_env_file_wherever_started(
     monkeypatch.setattr(sys, "stdin", io.StringIO("et-langt-kodeord\n"))
     assert cli.main(["consultant", "add", "mette", "--password-stdin"]) == 0
     assert "http://127.0.0.1:9444/dashboard/" in capsys.readouterr().out
+
+
+# -- finding 8: small checks ---------------------------------------------------------------------------
+
+
+async def test_dashboard_headers_form_limit_and_huge_ids(dashboard: tuple[TestClient, Clock]) -> None:
+    client, _ = dashboard
+    page = await client.get("/dashboard/login")
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Cache-Control"] == "no-store"
+    assert page.headers["Referrer-Policy"] == "same-origin"
+
+    async def chunked() -> AsyncIterator[bytes]:
+        for _ in range(100):
+            yield b"name=" + b"x" * 1000 + b"&"
+
+    # A chunked body has no Content-Length, and is measured all the same.
+    assert (await client.post("/dashboard/login", data=chunked())).status == 413
+    assert (await client.get("/dashboard/campaigns/99999999999999999999")).status == 404
+
+
+@pytest.mark.parametrize("cell", ["=1+1", " =1+1", "＝1+1", "＋A1", "@SUM(A1)", "-2"])
+def test_csv_cells_cannot_start_a_formula(cell: str) -> None:
+    from bot.web.dashboard import _csv_safe
+
+    assert _csv_safe(cell) == "'" + cell

@@ -101,19 +101,29 @@ class Dashboard(CampaignPages):
             web.get("/dashboard", self.home),
             web.get("/dashboard/", self.home),
             web.post("/dashboard/cohorts", self.create_cohort),
-            web.get(r"/dashboard/cohorts/{cohort_id:\d+}", self.cohort_page),
-            web.get(r"/dashboard/cohorts/{cohort_id:\d+}/qr.svg", self.cohort_qr),
-            web.post(r"/dashboard/cohorts/{cohort_id:\d+}/campaigns", self.create_campaign),
-            web.post(r"/dashboard/cohorts/{cohort_id:\d+}/announcements", self.create_announcement),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d+}", self.campaign_page),
-            web.post(r"/dashboard/campaigns/{campaign_id:\d+}/status", self.campaign_status),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d+}/retention.png", self.retention_chart),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d+}/export/{table:[a-z]+}.csv", self.export_csv),
+            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}", self.cohort_page),
+            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/qr.svg", self.cohort_qr),
+            web.post(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/campaigns", self.create_campaign),
+            web.post(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/announcements", self.create_announcement),
+            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}", self.campaign_page),
+            web.post(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/status", self.campaign_status),
+            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/retention.png", self.retention_chart),
+            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/export/{table:[a-z]+}.csv", self.export_csv),
             web.post("/dashboard/telegram-link", self.telegram_link),
         ]
         app.add_routes([*routes, *self.page_routes()])
+        app.on_response_prepare.append(self._security_headers)
 
     # -- sessions and CSRF --------------------------------------------------------------------------
+
+    async def _security_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        if not request.path.startswith("/dashboard"):
+            return
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if self._secure(request):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        response.headers["Cache-Control"] = "no-store"  # pages and exports hold learners' results
 
     def _from_proxy(self, request: web.Request) -> bool:
         return request.remote in self.trusted_proxies
@@ -154,8 +164,10 @@ class Dashboard(CampaignPages):
 
     async def form(self, request: web.Request, session: dict | None) -> dict[str, str]:
         """The posted form, after the size and CSRF checks."""
-        if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
-            raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM_BYTES, actual_size=request.content_length)
+        # The body itself is measured: a chunked request has no Content-Length to check.
+        size = request.content_length if request.content_length is not None else len(await request.read())
+        if size > MAX_FORM_BYTES:
+            raise web.HTTPRequestEntityTooLarge(max_size=MAX_FORM_BYTES, actual_size=size)
         try:
             data = await request.post()
         except ValueError:
@@ -389,10 +401,21 @@ def _parse_date(value: str) -> date | None:
 
 
 def _csv_safe(value: object) -> object:
-    """Stop spreadsheet formulas in exported text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """Stop spreadsheet formulas in exported text (CSV injection), also after leading spaces and in
+    their full-width forms (＝, ＋, －, ＠), which spreadsheets read as formulas too."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r"):
         return "'" + value
     return value
+
+
+SECURITY_HEADERS = {
+    # The pages carry small inline scripts and styles: the policy forbids framing, plugins and
+    # foreign form targets rather than scripts.
+    "Content-Security-Policy": "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def _csv_rows(table: str, results: campaign_rules.CampaignResults, timezone: ZoneInfo, today: str
