@@ -76,12 +76,17 @@ def test_the_reply_shows_the_paragraph_that_answers_led_by_the_answer_paragraph(
     assert "Eksempel" not in text
 
 
-def test_an_example_paragraph_is_not_chosen_when_a_rule_matches_as_well(knowledge: KnowledgeBase) -> None:
+def test_an_example_paragraph_is_held_back_when_a_rule_matches_nearly_as_well(knowledge: KnowledgeBase) -> None:
     retriever = knowledge.retriever
-    answer = full_answer(knowledge, "borger klager over afslag klagevejledning")
-    hit = answer.result.hits[0]
-    assert hit.article.id == "klagevejledning"
-    assert not retriever.passages["klagevejledning"][hit.passage].startswith("**Eksempel")
+    question = "skal et afslag på hjælp have klagevejledning"
+    chosen = {}
+    for penalty in (0.0, 0.3):
+        retriever.tuning = dataclasses.replace(retriever.tuning, aside_penalty=penalty)
+        hit = full_answer(knowledge, question).result.hits[0]
+        assert hit.article.id == "klagevejledning"
+        chosen[penalty] = retriever.passages["klagevejledning"][hit.passage]
+    assert chosen[0.0].startswith("**Eksempel")  # the example shares the most words ...
+    assert not chosen[0.3].startswith("**Eksempel")  # ... but the rule beside it is shown
 
 
 def test_an_faq_entry_is_shown_with_its_question(knowledge: KnowledgeBase) -> None:
