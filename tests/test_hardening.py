@@ -413,3 +413,12 @@ def test_csv_cells_cannot_start_a_formula(cell: str) -> None:
     from bot.web.dashboard import _csv_safe
 
     assert _csv_safe(cell) == "'" + cell
+
+
+async def test_forwarded_https_is_believed_only_from_a_trusted_proxy(tmp_path: Path) -> None:
+    for trusted, secure in ((frozenset(), False), (frozenset({"127.0.0.1"}), True)):
+        storage = Storage(tmp_path / f"{secure}.sqlite3")
+        async with dashboard_client(storage, trusted) as (client, _):
+            page = await client.get("/dashboard/login", headers={"X-Forwarded-Proto": "https"})
+            assert ("Secure" in page.headers["Set-Cookie"]) is secure
+            assert ("Strict-Transport-Security" in page.headers) is secure

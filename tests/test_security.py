@@ -170,8 +170,9 @@ def dashboard_with_two(tmp_path: Path, embedded_database: Path) -> Iterator[tupl
     shutil.copy(embedded_database, tmp_path / "bot.sqlite3")
     ids = two_consultants(tmp_path / "bot.sqlite3")
     port = free_port()
-    bot = BotProcess({"TELEGRAM_BOT_TOKEN": "", "BOT_DB": str(tmp_path / "bot.sqlite3"), "HTTP_PORT": str(port)},
-                     tmp_path / "bot.log")
+    # As behind a reverse proxy on the same machine: its X-Forwarded-Proto is believed.
+    bot = BotProcess({"TELEGRAM_BOT_TOKEN": "", "BOT_DB": str(tmp_path / "bot.sqlite3"), "HTTP_PORT": str(port),
+                      "TRUSTED_PROXIES": "127.0.0.1"}, tmp_path / "bot.log")
     bot.start(ready=lambda: "LOCAL MODE" in bot.log())
     yield f"http://127.0.0.1:{port}", ids
     bot.stop()
