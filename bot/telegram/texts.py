@@ -143,6 +143,11 @@ def consultant_linked(name: str) -> str:
     return f"Din Telegram-konto er nu forbundet med konsulenten <b>{escape(name)}</b>. Skriv /kampagner."
 
 
+def danish_date(iso_day: str) -> str:
+    """"2027-03-01" -> "01.03.2027"."""
+    return ".".join(reversed(iso_day.split("-")))
+
+
 def campaign_overview(campaigns: list[dict]) -> str:
     if not campaigns:
         return "Du har ingen kampagner endnu. Opret dem i dashboardet."
@@ -150,8 +155,8 @@ def campaign_overview(campaigns: list[dict]) -> str:
     for campaign in campaigns[:10]:
         lines.append(
             f"\n<b>{escape(campaign['name'])}</b> ({escape(campaign['cohort_name'])})\n"
-            f"{STATUS_NAMES.get(campaign['status'], campaign['status'])} · {campaign['start_date']}–"
-            f"{campaign['end_date']} · {campaign['members']} deltagere · {campaign['answers']} svar"
+            f"{STATUS_NAMES.get(campaign['status'], campaign['status'])} · {danish_date(campaign['start_date'])}–"
+            f"{danish_date(campaign['end_date'])} · {campaign['members']} deltagere · {campaign['answers']} svar"
         )
     return "\n".join(lines)
 
