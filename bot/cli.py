@@ -21,7 +21,8 @@ Modes:
                   webhook when WEBHOOK_URL is set. Without a token it runs LOCAL MODE: the same bot
                   behind the built-in Bot API emulator, with a chat page at http://127.0.0.1:8080/.
   ask "..."       Print the answer exactly as the bot would send it, buttons included.
-  check           Validate knowledge/ and quizzes/; exit 1 with a list of problems.
+  check           Validate knowledge/ (articles and the draft checklists in knowledge/checks/) and
+                  quizzes/; exit 1 with a list of problems.
   backup PATH     Write a consistent copy of the live database to PATH.
   consultant add|list|remove NAME
                   Manage consultant logins for the web dashboard at /dashboard/.
@@ -104,19 +105,23 @@ def run_bot(settings: Settings) -> int:
 
 def run_check() -> int:
     from knowledge.articles import load_articles
+    from knowledge.drafts.checklists import load_checks
     from knowledge.off_topic import load_off_topics
     from quizzes.bank import load_bank
 
     articles, problems = load_articles()
     questions, quiz_problems = load_bank(article_ids=[a.id for a in articles])
     off_topics, off_topic_problems = load_off_topics()
-    problems += quiz_problems + off_topic_problems
+    checks, check_problems = load_checks(article_ids={a.id for a in articles})
+    problems += quiz_problems + off_topic_problems + check_problems
     per_area = Counter(a.area for a in articles)
     per_area_quiz = Counter(q.area for q in questions)
     print(f"{len(articles)} articles: " + ", ".join(f"{k} {v}" for k, v in sorted(per_area.items())))
     print(f"{len(questions)} quiz questions: " + ", ".join(f"{k} {v}" for k, v in sorted(per_area_quiz.items())))
     print(f"{len(off_topics)} topics outside the knowledge base, "
           f"{sum(len(t.examples) for t in off_topics)} examples")
+    print("Draft checklists: " + ", ".join(f"{c.kind} {len(c.items)} items" for c in checks.checklists.values())
+          + f", {len(checks.jargon)} jargon terms")
     if problems:
         print(f"\n{len(problems)} problem(s):")
         for problem in problems:

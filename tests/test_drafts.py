@@ -1,0 +1,383 @@
+"""'Tjek mit udkast' without Telegram: each checklist rule, the klarsprog figures, privacy, the
+kind, reading files (and the files that cannot be read), the checklists' validation and the reply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.telegram.draft_texts import render_report
+from knowledge.answering import KnowledgeBase
+from knowledge.drafts.checker import DraftChecker, guess_kind, looks_like_draft, plain_text
+from knowledge.drafts.checklists import load_checks
+from knowledge.drafts.documents import MAX_BYTES, DocumentError, extract_text
+from knowledge.drafts.klarsprog import analyse, compile_jargon, lix, lix_level, passive_forms, sentences
+from knowledge.drafts.privacy import PrivacyWords, cpr_numbers, findings
+from tests.draft_files import docx_bytes, encrypted_pdf_bytes, pdf_bytes
+
+
+@pytest.fixture(scope="module")
+def checks():
+    loaded, problems = load_checks()
+    assert problems == []
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def checker(checks) -> DraftChecker:
+    return DraftChecker(checks)
+
+
+def status(checker: DraftChecker, text: str, kind: str, item: str) -> str:
+    return next(r for r in checker.check(text, kind).results if r.item.id == item).status
+
+
+LETTER = """Nordby Kommune
+12. marts 2026
+
+Kære Inger
+
+Du får ikke hjælp til rengøring.
+
+Efter serviceloven § 83 kan kommunen give praktisk hjælp. Vi har lagt vægt på, at du selv kan støvsuge.
+Ved hjemmebesøget så vi, at du kan gå uden rollator.
+
+Du kan klage til Ankestyrelsen inden fire uger. Send klagen til os.
+
+Med venlig hilsen
+Jonas Birk, tlf. 72 11 40 20
+"""
+
+
+# -- afgørelse: one test per rule -------------------------------------------------------------
+
+def test_a_complete_letter_has_every_item(checker: DraftChecker) -> None:
+    report = checker.check(LETTER, "afgoerelse")
+    assert {r.item.id: r.status for r in report.results} == {
+        "afgoerelsen-foerst": "ok", "regler": "ok", "hensyn": "ok", "fakta": "ok", "klagevejledning": "ok",
+        "partshoering": "not_needed", "kontakt-og-dato": "ok", "ingen-cpr": "ok"}
+
+
+def test_decision_late_in_the_letter_is_a_fix(checker: DraftChecker) -> None:
+    filler = " ".join(["Vi har modtaget din ansøgning og læst den grundigt igennem sammen med bilagene."] * 9)
+    late = LETTER.replace("Du får ikke hjælp til rengøring.", filler + "\n\nDu får ikke hjælp til rengøring.")
+    result = next(r for r in checker.check(late, "afgoerelse").results if r.item.id == "afgoerelsen-foerst")
+    assert result.status == "missing" and "sent" in result.reason and "Du får ikke" in result.quote
+
+
+def test_rules_are_named(checker: DraftChecker) -> None:
+    assert status(checker, LETTER.replace("serviceloven § 83", "reglerne"), "afgoerelse", "regler") == "missing"
+    assert status(checker, LETTER.replace("serviceloven § 83", "lov om social service"), "afgoerelse", "regler") == "ok"
+
+
+def test_considerations_and_facts(checker: DraftChecker) -> None:
+    bare = LETTER.replace("Vi har lagt vægt på, at du selv kan støvsuge.", "").replace(
+        "Ved hjemmebesøget så vi, at du kan gå uden rollator.", "")
+    assert status(checker, bare, "afgoerelse", "hensyn") == "missing"
+    assert status(checker, bare, "afgoerelse", "fakta") == "missing"
+
+
+def test_klagevejledning_needs_where_and_deadline(checker: DraftChecker) -> None:
+    no_deadline = LETTER.replace(" inden fire uger", "")
+    result = next(r for r in checker.check(no_deadline, "afgoerelse").results if r.item.id == "klagevejledning")
+    assert result.status == "missing" and result.reason == "Mangler klagefristen."
+    none = LETTER.replace("Du kan klage til Ankestyrelsen inden fire uger. Send klagen til os.", "")
+    assert status(checker, none, "afgoerelse", "klagevejledning") == "missing"
+
+
+def test_klagevejledning_is_not_needed_at_full_medhold(checker: DraftChecker) -> None:
+    granted = LETTER.replace("Du får ikke hjælp til rengøring.", "Du får hjælp til rengøring, som du har søgt om.")
+    granted = granted.replace("Du kan klage til Ankestyrelsen inden fire uger. Send klagen til os.", "")
+    assert status(checker, granted, "afgoerelse", "klagevejledning") == "not_needed"
+
+
+def test_partshoering_when_others_information_is_used(checker: DraftChecker) -> None:
+    with_doctor = LETTER.replace("Ved hjemmebesøget", "Din læge skriver i en lægeerklæring, at du er rask. Ved hjemmebesøget")
+    assert status(checker, with_doctor, "afgoerelse", "partshoering") == "missing"
+    heard = with_doctor.replace("Med venlig", "Du har haft mulighed for at kommentere lægeerklæringen.\n\nMed venlig")
+    assert status(checker, heard, "afgoerelse", "partshoering") == "ok"
+
+
+def test_contact_and_date(checker: DraftChecker) -> None:
+    assert status(checker, LETTER.replace("12. marts 2026\n", ""), "afgoerelse", "kontakt-og-dato") == "missing"
+    result = next(r for r in checker.check(LETTER.replace("Med venlig hilsen\nJonas Birk, tlf. 72 11 40 20", ""),
+                                           "afgoerelse").results if r.item.id == "kontakt-og-dato")
+    assert result.status == "missing" and result.reason == "Mangler en kontaktperson."
+
+
+def test_cpr_number_in_the_body_is_a_fix_and_is_masked_in_the_quote(checker: DraftChecker) -> None:
+    report = checker.check(LETTER.replace("Kære Inger", "Kære Inger (cpr 120345-1337)"), "afgoerelse")
+    result = next(r for r in report.results if r.item.id == "ingen-cpr")
+    assert result.status == "missing" and "1337" not in result.quote and "120345-xxxx" in result.quote
+    assert report.privacy.cpr_numbers == 1
+
+
+# -- sagsfremstilling: one test per rule -----------------------------------------------------------
+
+CASE = """Nye åbningstider på biblioteket
+
+Indstilling
+Forvaltningen indstiller, at Kulturudvalget godkender nye åbningstider på hovedbiblioteket.
+
+Baggrund
+Udvalget bad på sit møde den 4. februar om et forslag.
+
+Lovgrundlag
+Åbningstiderne fastsættes efter lov om biblioteksvirksomhed § 2. Udvalget har kompetencen.
+
+Konsekvenser
+For borgerne betyder forslaget flere åbne timer.
+
+Handlemuligheder
+Udvalget kan også vælge at fastholde de nuværende åbningstider.
+
+Høring
+MED-udvalget har haft forslaget i høring.
+
+Økonomi
+Forslaget har ingen økonomiske konsekvenser.
+
+Tidsplan
+De nye åbningstider træder i kraft 1. september 2026.
+
+Bilag
+Bilag 1: Besøgstal
+"""
+
+
+def test_a_complete_case_has_every_item(checker: DraftChecker) -> None:
+    report = checker.check(CASE, "sagsfremstilling")
+    assert [r.item.id for r in report.results if r.status != "ok"] == []
+
+
+@pytest.mark.parametrize(("item", "remove"), [
+    ("baggrund", "Baggrund\nUdvalget bad på sit møde den 4. februar om et forslag.\n"),
+    ("lovgrundlag-og-kompetence", "Lovgrundlag\nÅbningstiderne fastsættes efter lov om biblioteksvirksomhed § 2. "
+                                  "Udvalget har kompetencen.\n"),
+    ("konsekvenser", "Konsekvenser\nFor borgerne betyder forslaget flere åbne timer.\n"),
+    ("alternativer", "Handlemuligheder\nUdvalget kan også vælge at fastholde de nuværende åbningstider.\n"),
+    ("hoering-og-inddragelse", "Høring\nMED-udvalget har haft forslaget i høring.\n"),
+    ("oekonomi", "Økonomi\nForslaget har ingen økonomiske konsekvenser.\n"),
+    ("tidsplan", "Tidsplan\nDe nye åbningstider træder i kraft 1. september 2026.\n"),
+    ("bilag", "Bilag\nBilag 1: Besøgstal\n"),
+])
+def test_each_missing_section_is_found(checker: DraftChecker, item: str, remove: str) -> None:
+    assert remove in CASE
+    assert status(checker, CASE.replace(remove, ""), "sagsfremstilling", item) == "missing"
+
+
+def test_indstilling_must_come_first_and_be_decidable(checker: DraftChecker) -> None:
+    moved = CASE.replace("Indstilling\nForvaltningen indstiller, at Kulturudvalget godkender nye åbningstider på "
+                         "hovedbiblioteket.\n", "")
+    filler = "\n".join(["Sagen beskriver forslaget om nye åbningstider og de erfaringer, vi har gjort os."] * 10)
+    moved = moved.replace("Baggrund", filler + "\n\nBaggrund") + (
+        "\nIndstilling\nForvaltningen indstiller, at Kulturudvalget godkender forslaget.\n")
+    result = next(r for r in checker.check(moved, "sagsfremstilling").results if r.item.id == "indstilling-foerst")
+    assert result.status == "missing" and "sent" in result.reason
+    discuss = CASE.replace("godkender nye åbningstider", "drøfter nye åbningstider")
+    result = next(r for r in checker.check(discuss, "sagsfremstilling").results if r.item.id == "indstilling-foerst")
+    assert result.status == "missing" and "drøfter" in result.quote
+
+
+def test_wording_that_takes_sides_is_quoted(checker: DraftChecker) -> None:
+    biased = CASE.replace("flere åbne timer.", "heldigvis flere åbne timer.")
+    result = next(r for r in checker.check(biased, "sagsfremstilling").results if r.item.id == "neutral")
+    assert result.status == "missing" and "heldigvis" in result.quote
+
+
+def test_the_fixes_come_most_important_first(checker: DraftChecker) -> None:
+    report = checker.check("Nye åbningstider\n\nBilag\nBilag 1: Besøgstal", "sagsfremstilling")
+    weights = [r.item.weight for r in report.missing]
+    assert weights == sorted(weights, reverse=True) and report.missing[0].item.weight == 3
+
+
+# -- the model's second look ------------------------------------------------------------------
+
+class KeywordEmbedder:
+    """A stand-in model: texts that mention time words point one way, all others another."""
+
+    def encode(self, texts, kind="query"):
+        rows = []
+        for text in texts:
+            timed = any(w in text.lower() for w in ("sommerferien", "jul", "besked inden"))
+            rows.append([1.0, 0.0] if timed else [0.0, 1.0])
+        return np.array(rows, dtype=np.float32)
+
+
+def test_the_model_recognises_a_section_in_other_words(checks) -> None:
+    text = CASE.replace("Tidsplan\nDe nye åbningstider træder i kraft 1. september 2026.\n",
+                        "Arbejdet går i gang efter sommerferien og skal være færdigt til jul.\n")
+    without = DraftChecker(checks).check(text, "sagsfremstilling")
+    assert next(r for r in without.results if r.item.id == "tidsplan").status == "missing"
+    report = DraftChecker(checks, KeywordEmbedder()).check(text, "sagsfremstilling")
+    result = next(r for r in report.results if r.item.id == "tidsplan")
+    assert result.status == "ok" and result.by_model and "sommerferien" in result.quote
+    assert report.model_used
+
+
+# -- klarsprog ----------------------------------------------------------------------------------
+
+def test_lix_counts_words_long_words_and_sentences() -> None:
+    value, words, count, long_words = lix("Vi har modtaget din ansøgning. Du får svar inden otte dage.")
+    assert (words, count, long_words) == (11, 2, 2)
+    assert value == pytest.approx(11 / 2 + 100 * 2 / 11)
+
+
+def test_sentences_do_not_end_at_abbreviations_or_dates() -> None:
+    text = "Efter serviceloven § 83, jf. § 1, får du fx hjælp den 1. marts. Beløbet er 1,2 mio. kr. Det er alt."
+    assert [s.text for s in sentences(text)] == [
+        "Efter serviceloven § 83, jf. § 1, får du fx hjælp den 1. marts.", "Beløbet er 1,2 mio. kr.", "Det er alt."]
+
+
+def test_headings_and_list_items_are_sentences_and_wrapped_lines_are_joined() -> None:
+    text = "Indstilling\n- at udvalget godkender\n- at sagen sendes videre\nDet er en lang sætning som\nfortsætter her."
+    assert [s.text for s in sentences(text)] == [
+        "Indstilling", "at udvalget godkender", "at sagen sendes videre", "Det er en lang sætning som fortsætter her."]
+
+
+@pytest.mark.parametrize(("value", "level"), [(20, "meget let"), (25, "let"), (34.9, "let"), (35, "middel"),
+                                              (45, "svær"), (55, "meget svær")])
+def test_the_danish_lix_scale(value: float, level: str) -> None:
+    assert lix_level(value) == level
+
+
+def test_long_sentences_passives_jargon_and_de(checks) -> None:
+    long_one = " ".join(["ord"] * 30) + "."
+    text = (f"{long_one} Ansøgningen kan ikke imødekommes. Sagen blev afvist. Det indstilles, at De bedes "
+            "fremsende papirerne. Du får svar.")
+    figures = analyse(text, checks.jargon, checks.passive_words)
+    assert [s.words for s in figures.long_sentences] == [30]
+    assert figures.passives == ["kan ikke imødekommes", "blev afvist", "indstilles"]
+    assert {j.term for j in figures.jargon} >= {"imødekomme", "De bedes", "fremsende"}
+    assert figures.formal_de == ["De"] and figures.du_count == 1
+
+
+def test_passive_forms_leave_names_and_adjectives_alone() -> None:
+    assert passive_forms("Det kan Thomas godt. Hun blev glad. Det skal være godt.") == []
+
+
+def test_jargon_matches_whole_words_in_any_ending() -> None:
+    jargon = compile_jargon([("imødekomme", "give")])
+    assert analyse("Vi imødekommer den.", jargon).jargon[0].quote == "imødekommer"
+    assert analyse("Vi kommer imod dig.", jargon).jargon == []
+
+
+# -- privacy --------------------------------------------------------------------------------------
+
+def test_cpr_numbers_need_a_real_date() -> None:
+    assert cpr_numbers("cpr 120345-1337 og 1203451337") == ["120345-1337", "1203451337"]
+    assert cpr_numbers("sagsnr. 991399-1234, tlf. 7211402012, 010190-xxxx") == []
+
+
+def test_health_information_with_a_name_is_warned_about() -> None:
+    words = PrivacyWords(("diagnose", "depression"), frozenset({"hanne"}))
+    assert findings("Hanne Jensen har fået diagnosen depression.", words).health_with_name
+    assert findings("Kære Hanne. Din diagnose er kendt.", words).health_with_name
+    assert not findings("Borgeren har fået diagnosen depression.", words).health_with_name
+    assert not findings("Hanne Jensen har søgt om en carport.", words).health_with_name
+
+
+# -- the kind and the paste ----------------------------------------------------------------------
+
+def test_the_kind_is_guessed_or_left_open(checks) -> None:
+    assert guess_kind(LETTER) == "afgoerelse"
+    assert guess_kind(CASE) == "sagsfremstilling"
+    assert guess_kind("Projektet skal gøre det lettere at finde vej i rådhuset.") is None
+
+
+def test_a_question_does_not_look_like_a_draft() -> None:
+    assert not looks_like_draft("Skal jeg høre borgeren, før jeg giver afslag på hjælp til rengøring?")
+    assert not looks_like_draft("Jeg er socialrådgiver og har en sag, hvor " + "borgeren har sendt mange mails. " * 6
+                                + "Hvad gør jeg?")
+    assert looks_like_draft(LETTER) and looks_like_draft(CASE)
+
+
+def test_html_and_markdown_become_plain_text() -> None:
+    assert plain_text("<p><b>Afgørelse</b></p><script>alert(1)</script><p>Du får &amp; mere</p>") == \
+        "Afgørelse\n\nDu får & mere"
+    assert plain_text("## Indstilling\n**at** udvalget\n* punkt") == "Indstilling\nat udvalget\n- punkt"
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+def test_text_docx_and_pdf_are_read() -> None:
+    assert "Kære Inger" in extract_text(LETTER.encode("utf-8"), "brev.txt")
+    assert "Kære Inger" in extract_text(LETTER.encode("cp1252"), "brev.txt")
+    assert "Du får ikke hjælp" in extract_text(docx_bytes(LETTER.split("\n\n")), "brev.docx")
+    assert "Du får ikke hjælp til rengøring." in extract_text(pdf_bytes(LETTER.splitlines()), "brev.pdf")
+
+
+@pytest.mark.parametrize(("content", "name", "reason"), [
+    (b"x" * (MAX_BYTES + 1), "stor.txt", "too_large"),
+    (bytes(range(256)) * 10, "binaer.txt", "binary"),
+    (b"PK\x03\x04 not a zip at all", "brudt.docx", "damaged"),
+    (b"%PDF-1.4\n1 0 obj <<", "brudt.pdf", "damaged"),
+    (None, "beskyttet.pdf", "encrypted"),
+    (pdf_bytes([]), "scannet.pdf", "no_text"),
+    (b"\xd0\xcf\x11\xe0", "gammel.doc", "old_word"),
+    (b"MZ", "program.exe", "unknown_type"),
+    (b"   \n\n  ", "tom.txt", "no_text"),
+])
+def test_files_that_cannot_be_read(content: bytes | None, name: str, reason: str) -> None:
+    if content is None:
+        content = encrypted_pdf_bytes(LETTER.splitlines())
+    with pytest.raises(DocumentError) as raised:
+        extract_text(content, name)
+    assert raised.value.reason == reason
+
+
+def test_a_50_kb_text_is_checked_on_its_beginning(checker: DraftChecker) -> None:
+    text = LETTER + "\n".join(["Vi har set på sagen igen og fundet de samme oplysninger som før."] * 1200)
+    assert len(text) > 60_000
+    report = checker.check(text, "afgoerelse")
+    assert report.truncated and report.klarsprog.words > 1000
+
+
+# -- the checklists as data ------------------------------------------------------------------------
+
+def test_the_checklists_are_validated(tmp_path: Path) -> None:
+    (tmp_path / "afgoerelse.yaml").write_text(
+        "kind: afgoerelse\nitems:\n"
+        "  - {id: Bad Id, title: x, missing: y, article: nope, patterns: ['(']}\n"
+        "  - {id: ok, title: x, missing: y, article: fvl-begrundelse, patterns: ['a*']}\n"
+        "  - {id: extra, title: x, missing: y, article: fvl-begrundelse, colour: red, patterns: [b]}\n",
+        encoding="utf-8")
+    (tmp_path / "broken.yaml").write_text("kind: [", encoding="utf-8")
+    _, problems = load_checks(tmp_path, article_ids={"fvl-begrundelse"})
+    text = "\n".join(problems)
+    for expected in ("id must be", "does not exist", "bad pattern", "matches empty text", "unknown field 'colour'",
+                     "not valid YAML", "no checklist for sagsfremstilling"):
+        assert expected in text, expected
+
+
+def test_a_municipality_can_add_its_own_items(tmp_path: Path, checks) -> None:
+    from knowledge.drafts.checklists import DEFAULT_DIR
+
+    for path in DEFAULT_DIR.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "egne-punkter.yaml").write_text(
+        "kind: sagsfremstilling\nitems:\n"
+        "  - id: fn-maal\n    title: Verdensmål\n    missing: Skriv, hvilke af FN's verdensmål sagen støtter.\n"
+        "    article: pol-sag-struktur\n    patterns: ['verdensmål']\n", encoding="utf-8")
+    loaded, problems = load_checks(tmp_path, article_ids={"pol-sag-struktur", *(
+        i.article for c in checks.checklists.values() for i in c.items)})
+    assert problems == []
+    assert loaded.checklists["sagsfremstilling"].items[-1].id == "fn-maal"
+
+
+# -- the reply -----------------------------------------------------------------------------------
+
+def test_the_reply_fits_one_message_with_buttons(checker: DraftChecker) -> None:
+    knowledge, _ = KnowledgeBase.load()
+    worst = "Sagen.\n\n" + " ".join(["Desværre er dette en meget lang og uansvarlig sætning uden punktum"] * 40)
+    for text, kind in ((LETTER, "afgoerelse"), (worst, "sagsfremstilling"), (worst, "afgoerelse")):
+        reply = render_report(checker.check(text, kind), knowledge)
+        assert len(reply.text) <= 4096
+        assert reply.buttons[-1][0][0] == "🔁 Tjek igen"
+        assert all(len(data.encode()) <= 64 for row in reply.buttons for _, data in row)
+    reply = render_report(checker.check(worst, "sagsfremstilling"), knowledge)
+    fixes = reply.text.split("<b>Ret først</b>")[1].split("<b>Resten</b>")[0]
+    assert fixes.count("✗") == 3
+    assert [data for row in reply.buttons for _, data in row][0].startswith("art:")
