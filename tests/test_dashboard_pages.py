@@ -199,3 +199,18 @@ async def test_login_returns_to_the_page_asked_for_and_keeps_the_name(tmp_path: 
                                        allow_redirects=False)
         assert right.headers["Location"] == "/dashboard/cohorts/3"
     storage.close()
+
+
+async def test_the_retention_chart_and_its_csv_agree(client: tuple[TestClient, Storage, Clock]) -> None:
+    test_client, _, _ = client
+    cohort = await new_cohort(test_client)
+    csrf = await csrf_of(test_client, cohort)
+    response = await test_client.post(f"{cohort}/campaigns", data=[
+        ("csrf", csrf), ("name", "Graf"), ("areas", "digital"), ("start_date", "2027-03-01"),
+        ("end_date", "2027-03-28"), ("weekdays", "0"), ("push_time", "09:00"), ("per_push", "3")],
+        allow_redirects=False)
+    path = response.headers["Location"]
+    chart = await test_client.get(f"{path}/retention.png")
+    assert chart.status == 200 and (await chart.read())[:4] == b"\x89PNG"
+    csv_text = (await (await test_client.get(f"{path}/export/retention.csv")).read()).decode("utf-8-sig")
+    assert csv_text.splitlines() == ["dag;område;forventet husket;deltagere"]  # no data yet: no points
