@@ -140,9 +140,9 @@ def settings_view(settings: LearnerSettings, next_push: datetime | None, timezon
             continue
         seen.add(row["cohort_id"])
         campaigns = [c for c in cohorts or [] if c["cohort_id"] == row["cohort_id"] and c["campaign_id"]]
-        text += f"\n\n<b>Holdet {escape(row['cohort_name'])}:</b> "
+        text += f"\n\n<b>Holdet {escape(row['cohort_name'])}:</b>"
         if not campaigns:
-            text += "ingen kampagne lige nu"
+            text += " ingen kampagne lige nu"
         for campaign in campaigns:
             days_text = days_label(tuple(int(d) for d in campaign["weekdays"].split(",") if d))
             at = clock(time.fromisoformat(campaign["push_time"]))
