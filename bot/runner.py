@@ -81,6 +81,7 @@ async def serve(
     campaigns = Campaigns(storage.cohorts, storage.campaigns, storage.quizzes, bank, settings.timezone)
     learning.campaign_pool = campaigns.campaign_pool_of
     learning.campaign_round = campaigns.campaign_round
+    campaigns.drafts = storage.drafts
     application = build_application(settings, storage, knowledge=knowledge, learning=learning,
                                     campaigns=campaigns, clock=clock,
                                     base_url=base_url, token=token, tick_seconds=settings.tick_seconds)

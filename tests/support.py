@@ -6,6 +6,7 @@ Tests are synchronous and talk to the emulator over real HTTP, as the chat page 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import os
 import signal
@@ -155,6 +156,13 @@ class ChatUser:
     def send(self, text: str) -> dict:
         response = self.http.post("/emulator/send", json={"user_id": self.user_id, "text": text,
                                                            "first_name": self.first_name})
+        response.raise_for_status()
+        return response.json()
+
+    def send_document(self, filename: str, content: bytes, mime_type: str | None = None) -> dict:
+        response = self.http.post("/emulator/send-document", json={
+            "user_id": self.user_id, "filename": filename, "mime_type": mime_type, "first_name": self.first_name,
+            "content_base64": base64.b64encode(content).decode()})
         response.raise_for_status()
         return response.json()
 

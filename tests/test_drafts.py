@@ -94,7 +94,8 @@ def test_klagevejledning_is_not_needed_at_full_medhold(checker: DraftChecker) ->
 
 
 def test_partshoering_when_others_information_is_used(checker: DraftChecker) -> None:
-    with_doctor = LETTER.replace("Ved hjemmebesøget", "Din læge skriver i en lægeerklæring, at du er rask. Ved hjemmebesøget")
+    with_doctor = LETTER.replace("Ved hjemmebesøget",
+                                 "Din læge skriver i en lægeerklæring, at du er rask. Ved hjemmebesøget")
     assert status(checker, with_doctor, "afgoerelse", "partshoering") == "missing"
     heard = with_doctor.replace("Med venlig", "Du har haft mulighed for at kommentere lægeerklæringen.\n\nMed venlig")
     assert status(checker, heard, "afgoerelse", "partshoering") == "ok"
@@ -380,4 +381,36 @@ def test_the_reply_fits_one_message_with_buttons(checker: DraftChecker) -> None:
     reply = render_report(checker.check(worst, "sagsfremstilling"), knowledge)
     fixes = reply.text.split("<b>Ret først</b>")[1].split("<b>Resten</b>")[0]
     assert fixes.count("✗") == 3
-    assert [data for row in reply.buttons for _, data in row][0].startswith("art:")
+    assert reply.buttons[0][0][1].startswith("art:")
+
+
+# -- the anonymous counts and the consultant's view --------------------------------------------
+
+def test_counts_per_cohort_item_without_learner_or_text(tmp_path: Path, checker: DraftChecker) -> None:
+    from datetime import UTC, datetime
+
+    from bot.services.drafts import DraftService, training_needs
+    from bot.storage import Storage
+
+    now = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    storage = Storage(tmp_path / "bot.sqlite3")
+    consultant = storage.consultants.add_consultant("Konsulent", "x", now)
+    cohort = storage.cohorts.create_cohort(consultant, "Holdet", "kode123", now)
+    for user_id in (1, 2, 3):
+        storage.learners.touch_learner(user_id, user_id, now)
+    storage.cohorts.enrol(cohort, 1, now)
+    storage.cohorts.enrol(cohort, 2, now)
+    service = DraftService(checker.checks, None, storage.drafts)
+    without_klage = LETTER.replace("Du kan klage til Ankestyrelsen inden fire uger. Send klagen til os.", "")
+    service.record(1, checker.check(without_klage, "afgoerelse"), "2026-03-02")
+    service.record(2, checker.check(LETTER, "afgoerelse"), "2026-03-02")
+    service.record(3, checker.check(without_klage, "afgoerelse"), "2026-03-02")  # in no cohort: not counted
+    checked, needs = training_needs(storage.drafts.cohort_counts(cohort, "2026-03-01", "2026-03-31"))
+    assert checked == {"afgoerelse": 2}
+    assert [(n.title, n.missing, n.checked, n.drafts) for n in needs] == [("Klagevejledning", 1, 2, "afgørelser")]
+    assert storage.drafts.cohort_counts(cohort, "2026-04-01", "2026-04-30") == []
+    stored = (tmp_path / "bot.sqlite3").read_bytes()
+    assert b"Inger" not in stored and b"Ankestyrelsen" not in stored
+    columns = [row[1] for row in storage.conn.execute("PRAGMA table_info(draft_check_counts)")]
+    assert columns == ["cohort_id", "day", "kind", "item", "checked", "missing"]
+    storage.close()

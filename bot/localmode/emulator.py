@@ -13,6 +13,7 @@ a small JSON API under /emulator/ (used by the tests and by the chat page):
     GET  /emulator/files/{file_id}                                    a photo or document
     POST /emulator/faults   {"method", "status", "count", ...}        make the next calls fail
     POST /emulator/block    {"user_id", "blocked"}                    a user blocks the bot
+    POST /emulator/send-document                                      a user sends a file (documents.py)
 
 Objects carry every field python-telegram-bot 22.8 requires (see shared/NOTES.md).
 
@@ -38,6 +39,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.localmode.bot_api import BotApiMethods
+from bot.localmode.documents import UserDocuments
 from bot.localmode.protocol import (
     BOT_USERNAME,
     JSON,
@@ -90,7 +92,7 @@ class _Signal:
 
 
 
-class BotApiEmulator(BotApiMethods, UserApiRoutes):
+class BotApiEmulator(BotApiMethods, UserApiRoutes, UserDocuments):
     """The emulator's state and its HTTP routes; mount with `add_routes(app)`."""
 
     def __init__(self, token: str | None = None, store: Path | None = None) -> None:
@@ -124,6 +126,7 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes):
         app.router.add_post("/emulator/faults", self._add_fault)
         app.router.add_post("/emulator/block", self._block)
         app.router.add_get("/emulator/state", self._summary)
+        self.add_document_routes(app)
 
     # -- objects ------------------------------------------------------------------------------
 

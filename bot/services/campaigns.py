@@ -15,7 +15,9 @@ import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from bot.services.drafts import TrainingNeed, training_needs
 from bot.storage import CampaignStore, CohortStore, QuizStore, to_text
+from bot.storage.drafts import DraftCountStore
 from quizzes import campaigns as planning
 from quizzes import scheduling
 from quizzes.bank import AREAS, Question
@@ -85,9 +87,13 @@ class CampaignResults:
     retention_learners: dict[str, int] = field(default_factory=dict)
     areas: list[str] = field(default_factory=list)  # the campaign's areas, the rows of its tables
     not_started: list[str] = field(default_factory=list)  # members with no answer in the campaign yet
+    drafts_checked: dict[str, int] = field(default_factory=dict)  # 'Tjek mit udkast': drafts per kind
+    draft_needs: list[TrainingNeed] = field(default_factory=list)  # and the items they lacked (anonymous)
 
 
 class Campaigns:
+    drafts: DraftCountStore | None = None  # set by the runner: anonymous counts from 'Tjek mit udkast'
+
     def __init__(self, cohorts: CohortStore, campaigns: CampaignStore, quizzes: QuizStore, bank: list[Question],
                  timezone: ZoneInfo) -> None:
         self.bank = bank
@@ -257,6 +263,8 @@ class Campaigns:
         } for m in members]
 
         retention_now, retention_learners = self.retention_by_area(campaign, now, answers)
+        drafts_checked, draft_needs = training_needs(self.drafts.cohort_counts(
+            campaign["cohort_id"], campaign["start_date"], campaign["end_date"])) if self.drafts else ({}, [])
         return CampaignResults(
             campaign=campaign,
             enrolled=len(members),
@@ -272,5 +280,6 @@ class Campaigns:
             retention_learners=retention_learners,
             areas=self.areas_of(campaign),
             not_started=[names.get(m["user_id"], "Deltager") for m in members if not per_learner[m["user_id"]]],
+            drafts_checked=drafts_checked, draft_needs=draft_needs,
         )
 

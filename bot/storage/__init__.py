@@ -10,6 +10,7 @@
     storage.inbox        inbox.py        inbox
     storage.outbox       outbox.py       outbox
     storage.embeddings   embeddings.py   embeddings
+    storage.drafts       drafts.py       draft_check_counts (anonymous counts from 'Tjek mit udkast')
 
 Each table is written only by its repository. `Storage` opens the file and builds the
 repositories; the few operations that span aggregates (a learner's export and erasure, the
@@ -26,6 +27,7 @@ from bot.storage.campaigns import CampaignStore
 from bot.storage.cohorts import CohortStore
 from bot.storage.consultants import ConsultantStore
 from bot.storage.database import SCHEMA_VERSION, Database, DatabaseRefused, to_text, utc_now
+from bot.storage.drafts import DraftCountStore
 from bot.storage.embeddings import EmbeddingCache
 from bot.storage.inbox import InboxRow, InboxStore
 from bot.storage.learners import LearnerStore
@@ -56,6 +58,7 @@ class Storage(Database):
         self.consultants = ConsultantStore(self)
         self.inbox = InboxStore(self)
         self.embeddings = EmbeddingCache(self)
+        self.drafts = DraftCountStore(self)
 
     def export_learner(self, user_id: int) -> dict | None:
         """Everything stored about one learner, for the right of access."""

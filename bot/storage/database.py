@@ -255,6 +255,18 @@ MIGRATIONS: list[str] = [
         erased_at TEXT NOT NULL
     );
     """,
+    # 8: 'Tjek mit udkast' keeps only anonymous counts per cohort, day, kind and checklist item.
+    """
+    CREATE TABLE draft_check_counts (
+        cohort_id INTEGER NOT NULL REFERENCES cohorts(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        item TEXT NOT NULL,
+        checked INTEGER NOT NULL DEFAULT 0,
+        missing INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (cohort_id, day, kind, item)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

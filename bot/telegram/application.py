@@ -30,7 +30,7 @@ from bot.services.campaigns import Campaigns
 from bot.services.knowledge import KnowledgeService
 from bot.services.learning import Learning
 from bot.storage import Storage, utc_now
-from bot.telegram import handlers, quiz_handlers, texts
+from bot.telegram import draft_handlers, handlers, quiz_handlers, texts
 from bot.telegram.context import SERVICES_KEY, Services
 
 LOCAL_MODE_TOKEN = "1000000:local-mode-token-for-the-emulator-only"
@@ -84,6 +84,7 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("slet_mine_data", handlers.delete_my_data))
     application.add_handler(CommandHandler("forlad", handlers.leave))
     application.add_handler(CommandHandler("kampagner", handlers.consultant_campaigns))
+    application.add_handler(CommandHandler("tjek", draft_handlers.check_command))
     application.add_handler(CommandHandler("quiz", quiz_handlers.quiz_command))
     application.add_handler(CommandHandler("fremskridt", quiz_handlers.progress_command))
     application.add_handler(CommandHandler("indstillinger", quiz_handlers.settings_command))
@@ -103,8 +104,12 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(handlers.show_related, pattern=r"^rel:[a-z0-9-]+$"))
     application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:\d{1,12}:[01]$"))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
+    application.add_handler(CallbackQueryHandler(
+        draft_handlers.button, pattern=r"^tjek:(ja|nej|afg|sag|igen:(afg|sag))$"))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, handlers.question))
+    # Free text is a question, or a draft to check ('Tjek mit udkast'), which draft_handlers decides.
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, draft_handlers.text_message))
+    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, draft_handlers.document))
     application.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.not_text)
     )

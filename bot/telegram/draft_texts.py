@@ -132,7 +132,8 @@ def klarsprog_lines(report: Report) -> list[str]:
         lines.append(f"{count} {'sætning' if count == 1 else 'sætninger'} over 25 ord, fx {quoted}")
     if k.passives:
         examples = ", ".join(f"»{escape(p)}«" for p in k.passives[:MAX_QUOTES])
-        lines.append(f"{len(k.passives)} passive former, fx {examples}. Skriv hvem der gør hvad.")
+        forms = "passiv form" if len(k.passives) == 1 else "passive former"
+        lines.append(f"{len(k.passives)} {forms}, fx {examples}. Skriv, hvem der gør hvad.")
     if k.jargon:
         pairs = "; ".join(f"»{escape(j.quote)}« → {escape(j.instead)}" for j in k.jargon[:3])
         lines.append(f"Fagord og kancellisprog: {pairs}")

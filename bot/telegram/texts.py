@@ -20,6 +20,7 @@ def escape(text: str) -> str:
 COMMANDS: list[tuple[str, str]] = [
     ("start", "Kom i gang"),
     ("quiz", "Dagens små spørgsmål"),
+    ("tjek", "Tjek et udkast til en afgørelse eller sag"),
     ("fremskridt", "Se dit fremskridt"),
     ("indstillinger", "Tidspunkt, dage og områder"),
     ("pause", "Sæt spørgsmålene på pause"),
@@ -67,6 +68,9 @@ def help_text() -> str:
         "🧠 Hver dag får du et par små spørgsmål på det tidspunkt, du vælger i /indstillinger. "
         "De spørgsmål, du er ved at glemme, kommer igen. Skriv /quiz for at øve nu.",
         "",
+        "📝 Skriv /tjek, og send dit udkast til en afgørelse eller en sagsfremstilling (tekst eller "
+        "fil). Du får en kort tjekliste over, hvad der mangler, og hvorfor.",
+        "",
         "<b>Kommandoer</b>",
     ]
     lines += [f"/{command} – {description}" for command, description in COMMANDS]
@@ -90,6 +94,8 @@ def privacy_text(show_name: bool = False) -> str:
         "og [e-mail], før spørgsmålet gemmes.\n"
         "• Dine quizsvar, runder, hvad du har fået tilsendt, og dine indstillinger, så du får de "
         "rigtige spørgsmål på det rigtige tidspunkt.\n"
+        "• Udkast, du beder mig tjekke (/tjek), gemmer jeg ikke. Jeg tæller kun, hvilke punkter på "
+        "tjeklisten der manglede, uden navn og tekst, så konsulenten kan se, hvad holdet skal øve.\n"
         "• Hvilket hold du er med i. Konsulenten ser dine resultater som »Deltager 1« osv., "
         + ("med dit navn, som du har valgt.\n\n" if show_name else
            "ikke dit navn, medmindre du selv vælger det i /indstillinger.\n\n") +

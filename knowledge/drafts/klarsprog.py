@@ -3,8 +3,9 @@ sentences, passive forms, jargon with plain alternatives, and "De" where "du" re
 
 Counting rules (the same as bench/drafts.py's hand counts): a word is a run of letters or digits
 (a hyphenated word and a number like "1,2" are one word); a long word has more than six letters;
-a sentence ends at ".", "!", "?" or ":" before a capital letter, a digit or the end, at a line
-break after a heading or list item, and not after abbreviations such as "jf." or "fx".
+a list item's dash or number is not a word; a sentence ends at ".", "!", "?" or ":" before a capital
+letter, a digit or the end, at a line break after a heading or list item, and not after
+abbreviations such as "jf." or "fx".
 LIX = words / sentences + 100 × long words / words.
 """
 
@@ -22,7 +23,9 @@ NEVER_END = frozenset({
 })
 WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:[-'’][^\W_]+)*|[^\W_]+", re.UNICODE)
 SENTENCE_END = re.compile(r"([.!?:])(?=[\s\"»”)\]]*(?:$|\s))")
-BULLET = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s+")
+MONTHS = "januar|februar|marts|april|maj|juni|juli|august|september|oktober|november|december"
+# A list item's dash or number is not a word ("12. marts" at the start of a line is a date).
+BULLET = re.compile(rf"^\s*(?:[-*•–]|\d+[.)](?!\s+(?:{MONTHS})\b))\s+", re.I)
 MODALS = r"(?:kan|kunne|skal|skulle|må|måtte|bør|burde|vil|ville)"
 # s-passive after a modal ("kan bevilges", "skal ikke betales"), the common present-tense s-passives
 # of official letters ("indstilles", "vedlægges"), and blive-passive ("blev afvist", "er blevet sendt").
