@@ -135,12 +135,12 @@ def lix_against_hand_counts() -> bool:
     return ok
 
 
-def long_document(drafts: list[Draft]) -> str:
-    """About five pages: the sagsfremstillinger one after another (each a section of a long
+def long_document(drafts: list[Draft], kind: str) -> str:
+    """About five pages: the drafts of one kind one after another (each a section of a long
     document), cut at 2,500 words (about 500 words a page)."""
     parts, count = [], 0
     for draft in drafts:
-        if draft.kind != "sagsfremstilling":
+        if draft.kind != kind:
             continue
         parts.append(draft.text)
         count += len(draft.text.split())
@@ -150,17 +150,23 @@ def long_document(drafts: list[Draft]) -> str:
 
 
 def time_long_document(checker: DraftChecker, drafts: list[Draft], repeats: int = 5) -> bool:
-    text = long_document(drafts)
-    checker.check(text, "sagsfremstilling")  # the examples' vectors are made once, at start
-    timings = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        report = checker.check(text, "sagsfremstilling")
-        timings.append(time.perf_counter() - started)
-    median = statistics.median(timings)
-    print(f"\nA 5-page document ({len(text.split())} words, {len(text):,} characters): median {median:.3f} s, "
-          f"max {max(timings):.3f} s over {repeats} checks (target ≤ 1 s); model asked: {report.model_used}")
-    return max(timings) <= 1.0
+    """Two five-page documents: sagsfremstillinger (the patterns find every item), and afgørelser
+    checked as a sagsfremstilling (items are missing, so the model is asked: the slow case)."""
+    ok = True
+    for source, checked_as, what in (("sagsfremstilling", "sagsfremstilling", "sagsfremstillinger"),
+                                     ("afgoerelse", "sagsfremstilling", "afgørelser checked as a sagsfremstilling")):
+        text = long_document(drafts, source)
+        checker.check(text, checked_as)  # the examples' vectors are made once, at start
+        timings = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            report = checker.check(text, checked_as)
+            timings.append(time.perf_counter() - started)
+        ok &= max(timings) <= 1.0
+        print(f"\nA 5-page document of {what} ({len(text.split())} words, {len(text):,} characters): median "
+              f"{statistics.median(timings):.3f} s, max {max(timings):.3f} s over {repeats} checks (target ≤ 1 s); "
+              f"model asked: {report.model_used}")
+    return ok
 
 
 def main() -> int:

@@ -21,8 +21,8 @@ MIN_DRAFT_CHARS = 300  # a pasted message shorter than this is a question, not a
 QUESTION_UNTIL = 800  # a message up to this long that ends with a question is a question
 MODEL_THRESHOLD = 0.90  # cosine between a sentence and an item's example (multilingual-e5-small)
 MODEL_CANDIDATES = 3  # sentences per missing item sent to the model, chosen by shared words
-MODEL_MAX_SENTENCES = 12  # at most this many sentences encoded per check (time on a long draft)
-MODEL_SENTENCE_WORDS = 40
+MODEL_MAX_SENTENCES = 8  # at most this many sentences encoded per check (time on a long draft)
+MODEL_SENTENCE_WORDS = 32
 MODEL_MIN_WORDS = 6  # headings and subject lines are too short to say what a section does
 QUOTE_CHARS = 110
 
