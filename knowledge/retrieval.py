@@ -54,10 +54,10 @@ class Tuning:
     bm25_weight: float = 0.01  # confidence: per point of raw article BM25 (capped at 20)
     coverage_weight: float = 0.0  # confidence: IDF-weighted share of the question the article covers
     unknown_weight: float = 0.2  # confidence: minus this times the share of unknown words
-    abstain_hybrid: float = 0.91
+    abstain_hybrid: float = 0.92
     abstain_lexical: float = 0.018
     abstain_dense: float = 0.883
-    off_topic_margin: float = 0.0  # off-topic when its example is this much closer (cosine) than any article's
+    off_topic_margin: float = -0.01  # off-topic when its example is this much closer (cosine) than any article's
     off_topic_word_margin: float = 9.0  # ... or a topic's examples cover this much more of the question's words
     # Hybrid: the words alone decide (the model is not asked) when the best article's lexical
     # confidence (with its own weights) and its lead over the second (in lexical score, 0..2) reach these.
