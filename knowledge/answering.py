@@ -162,6 +162,12 @@ class KnowledgeBase:
             return f"{lead}\n\n{best}"
         return shorten(best, MAX_ANSWER_CHARS)
 
+    def related(self, article_id: str) -> list[Article]:
+        article = self.articles.get(article_id)
+        if article is None:
+            return []
+        return [self.articles[r] for r in article.related if r in self.articles]
+
     def alternatives(self, answer: Answer, shown: str | None, count: int = 2) -> list[Article]:
         """The next articles for a question whose answer did not help (👎): the search's order
         without the article that was shown."""

@@ -153,3 +153,12 @@ def test_thumbs_down_offers_the_next_articles(knowledge: KnowledgeBase) -> None:
     assert shown not in {a.id for a in alternatives} and 1 <= len(alternatives) <= 2
     reply = render_alternatives(alternatives)
     assert reply.text == UNHELPFUL and all(data.startswith("art:") for row in reply.buttons for _, data in row)
+
+
+def test_related_articles_are_listed(knowledge: KnowledgeBase) -> None:
+    from bot.telegram.answers import render_related
+
+    knowledge.articles["linked"] = dataclasses.replace(knowledge.articles["inhabilitet"], id="linked",
+                                                       related=("klagevejledning",))
+    reply = render_related(knowledge, "linked")
+    assert reply.buttons == [[("Klagevejledning", "art:klagevejledning:0")]]

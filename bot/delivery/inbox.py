@@ -94,7 +94,7 @@ class ReplyTrackingBot(ExtBot):
 RETRY_DELAYS = (0.5, 1.0, 2.0)
 # Bot API calls the handlers may have on their way at once: a kill -9 can double at most this many
 # replies. Eight keep up with the bot's ceiling of about 250 updates a second at Telegram's ~30 ms.
-REPLIES_IN_FLIGHT = 8
+REPLIES_IN_FLIGHT = 16
 MAX_ATTEMPTS = 3  # an update that failed (or crashed the bot) this often is set aside, not retried forever
 ATTEMPT_PAUSE = 1.0  # seconds between attempts at an update that failed
 POLL_TIMEOUT = 25
