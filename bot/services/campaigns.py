@@ -44,8 +44,11 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def new_code() -> str:
-    """An invitation code: URL-safe (Telegram's deep-link alphabet), unguessable."""
-    return secrets.token_urlsafe(12)
+    """An invitation code: URL-safe (Telegram's deep-link alphabet), unguessable, and never starting
+    with "k_", which /start reads as a consultant's link code (bot/telegram/handlers.py)."""
+    while (code := secrets.token_urlsafe(12)).startswith("k_"):
+        pass
+    return code
 
 
 def invitation_link(bot_username: str, code: str) -> str:

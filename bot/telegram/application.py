@@ -73,6 +73,7 @@ def build_application(
 
 
 def register_handlers(application: Application) -> None:
+    # Button patterns end in \Z, not $: "$" would also accept the data with a newline after it.
     # Group -1 runs first: a user who erased their data is stopped here until they send /start.
     application.add_handler(TypeHandler(Update, handlers.erased_guard), group=-1)
     # Group 0: commands, then buttons, then free text; the catch-alls come last in the group so
@@ -92,20 +93,20 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("genoptag", quiz_handlers.resume_command))
     application.add_handler(CallbackQueryHandler(
         quiz_handlers.quiz_button,
-        pattern=r"^quiz:(new:(daily|mistakes|review)|topic:[a-z0-9-]+|next:\d{1,12}|stop:\d{1,12})$"))
-    application.add_handler(CallbackQueryHandler(quiz_handlers.progress_command, pattern=r"^progress$"))
+        pattern=r"^quiz:(new:(daily|mistakes|review)|topic:[a-z0-9-]+|next:\d{1,12}|stop:\d{1,12})\Z"))
+    application.add_handler(CallbackQueryHandler(quiz_handlers.progress_command, pattern=r"^progress\Z"))
     application.add_handler(CallbackQueryHandler(
         quiz_handlers.settings_button,
         pattern=r"^set:(timemenu|daymenu|areamenu|countmenu|menu|name|pause|resume|time:\d{4}|day:[0-6]"
-                r"|area:[0-3]|count:\d|(cpause|cresume|cleave):\d{1,12})$"))
+                r"|area:[0-3]|count:\d|(cpause|cresume|cleave):\d{1,12})\Z"))
     application.add_handler(PollAnswerHandler(quiz_handlers.poll_answer))
-    application.add_handler(CallbackQueryHandler(handlers.delete_answer, pattern=r"^delete:(yes|no)$"))
-    application.add_handler(CallbackQueryHandler(handlers.show_article, pattern=r"^(art|page):[a-z0-9-]+:\d{1,3}$"))
-    application.add_handler(CallbackQueryHandler(handlers.show_related, pattern=r"^rel:[a-z0-9-]+$"))
-    application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:\d{1,12}:[01]$"))
+    application.add_handler(CallbackQueryHandler(handlers.delete_answer, pattern=r"^delete:(yes|no)\Z"))
+    application.add_handler(CallbackQueryHandler(handlers.show_article, pattern=r"^(art|page):[a-z0-9-]+:\d{1,3}\Z"))
+    application.add_handler(CallbackQueryHandler(handlers.show_related, pattern=r"^rel:[a-z0-9-]+\Z"))
+    application.add_handler(CallbackQueryHandler(handlers.feedback, pattern=r"^fb:\d{1,12}:[01]\Z"))
     application.add_handler(MessageHandler(filters.COMMAND, handlers.unknown_command))
     application.add_handler(CallbackQueryHandler(
-        draft_handlers.button, pattern=r"^tjek:(ja|nej|afg|sag|igen:(afg|sag))$"))
+        draft_handlers.button, pattern=r"^tjek:(ja|nej|afg|sag|igen:(afg|sag))\Z"))
     application.add_handler(CallbackQueryHandler(handlers.stale_button))
     # Free text is a question, or a draft to check ('Tjek mit udkast'), which draft_handlers decides.
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, draft_handlers.text_message))

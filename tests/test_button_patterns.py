@@ -1,0 +1,35 @@
+"""Button data is matched whole: a trailing newline or extra text reaches no handler but the stale-button
+reply (issue 20, finding 8), and invitation codes never look like a consultant's link code."""
+
+from __future__ import annotations
+
+import pytest
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler
+
+from bot.services.campaigns import new_code
+from bot.telegram.application import register_handlers
+
+VALID = ["quiz:new:daily", "progress", "delete:yes", "art:fvl-partshoering:0", "rel:fvl-partshoering", "fb:12:1",
+         "tjek:ja"]
+
+
+@pytest.fixture(scope="module")
+def patterns() -> list:
+    application = ApplicationBuilder().token("123456:" + "a" * 35).updater(None).build()
+    register_handlers(application)
+    return [h.pattern for group in application.handlers.values() for h in group
+            if isinstance(h, CallbackQueryHandler) and h.pattern is not None]
+
+
+@pytest.mark.parametrize("data", VALID)
+def test_valid_button_data_has_a_handler(patterns: list, data: str) -> None:
+    assert any(p.match(data) for p in patterns)
+
+
+@pytest.mark.parametrize("data", VALID)
+def test_button_data_with_a_trailing_newline_has_none(patterns: list, data: str) -> None:
+    assert not any(p.match(data + "\n") for p in patterns)
+
+
+def test_invitation_codes_never_start_like_a_consultant_link() -> None:
+    assert not any(new_code().startswith("k_") for _ in range(20_000))
