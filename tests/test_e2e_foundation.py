@@ -73,7 +73,8 @@ def test_handler_error_is_answered_politely(bot: BotProcess, user: ChatUser, emu
 
 def test_export_and_delete_my_data(bot: BotProcess, user: ChatUser) -> None:
     user.ask("/start")
-    document = user.ask("/mine_data")
+    assert "Det har jeg gemt om dig" in user.ask("/mine_data")["text"]  # a summary, then the file
+    document = user.wait_for(lambda m: "document" in m)
     file_id = document["document"]["file_id"]
     exported = json.loads(httpx.get(f"{user.base_url}/emulator/files/{file_id}").content)
     assert exported["learner"]["user_id"] == user.user_id

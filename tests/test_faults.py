@@ -19,7 +19,7 @@ import pytest
 from bot.delivery.inbox import REPLIES_IN_FLIGHT
 from bot.storage import Storage
 from tests.conftest import start_bot
-from tests.support import ROOT, ChatUser, EmulatorThread, free_port
+from tests.support import ROOT, ChatUser, EmulatorThread, free_port, midday_zone
 from tests.test_e2e_quiz import wait_for_poll
 
 IN_FLIGHT = REPLIES_IN_FLIGHT  # replies that can be on their way at a kill (was 32: 10-13 doubled)
@@ -146,12 +146,13 @@ def test_kill_during_a_push_delivers_each_message_exactly_once(
         return [u for u in users if any("Velkommen til alle!" in (m.get("text") or "")
                                         for m in bot_replies(fresh_emulator, u))]
 
-    bot = start_bot(fresh_emulator, tmp_path, None, BOT_TICK_SECONDS="1")
+    # Daytime in the bot's zone: announcements never go out in quiet hours.
+    bot = start_bot(fresh_emulator, tmp_path, None, BOT_TICK_SECONDS="1", BOT_TIMEZONE=midday_zone())
     assert wait_until(lambda: len(delivered()) >= 40, 60)
     bot.kill()
     before = len(delivered())
     assert before < len(users), "the push finished before the kill; nothing was tested"
-    restarted = start_bot(fresh_emulator, tmp_path, None, BOT_TICK_SECONDS="1")
+    restarted = start_bot(fresh_emulator, tmp_path, None, BOT_TICK_SECONDS="1", BOT_TIMEZONE=midday_zone())
     try:
         assert wait_until(lambda: len(delivered()) == len(users), 120)
         time.sleep(2)
