@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services.drafts import DraftService
-from bot.telegram import answers, draft_texts, handlers
+from bot.telegram import draft_texts, handlers
 from bot.telegram.answers import Reply
 from bot.telegram.context import services
 from knowledge.drafts.documents import MAX_BYTES, DocumentError, extract_text, kind_of
@@ -163,15 +163,4 @@ async def _check_and_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, m
 
 async def _answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, text: str) -> None:
     """"Nej, svar på det": the pasted text answered as a question, as `handlers.question` does."""
-    svc = services(context)
-    answer = await svc.knowledge.answer(text)
-    log_id = None
-    if answer.smalltalk is None:
-        best = answer.result.best if answer.result else None
-        log_id = svc.storage.questions.log_question(
-            update_id=update.update_id, user_id=update.effective_user.id, now=svc.clock(), question=text,
-            article_id=best.article.id if best else None,
-            score=answer.result.confidence if answer.result else 0.0, abstained=answer.abstained,
-        )
-    reply = answers.render_answer(svc.knowledge.knowledge, answer, log_id, svc.learning.articles_with_questions)
-    await message.reply_html(reply.text, reply_markup=handlers.keyboard(reply))
+    await handlers.answer_question(update, context, message, text)

@@ -11,7 +11,7 @@ import json
 import logging
 import sqlite3
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
@@ -167,9 +167,13 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 
 async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A question in free text: the best passage with its source, or an honest 'not sure'."""
-    svc = services(context)
     note_learner(update, context)
-    text = update.effective_message.text or ""
+    await answer_question(update, context, update.effective_message, update.effective_message.text or "")
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message, text: str) -> None:
+    """Answer `text` as a question (logged for the consultants' view), replying to `message`."""
+    svc = services(context)
     answer = await svc.knowledge.answer(text)
     log_id = None
     if answer.smalltalk is None:
@@ -180,7 +184,7 @@ async def question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             score=answer.result.confidence if answer.result else 0.0, abstained=answer.abstained,
         )
     reply = answers.render_answer(svc.knowledge.knowledge, answer, log_id, svc.learning.articles_with_questions)
-    await update.effective_message.reply_html(reply.text, reply_markup=keyboard(reply))
+    await message.reply_html(reply.text, reply_markup=keyboard(reply))
 
 
 async def show_article(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
