@@ -410,7 +410,7 @@ async def test_dashboard_headers_form_limit_and_huge_ids(dashboard: tuple[TestCl
 
 @pytest.mark.parametrize("cell", ["=1+1", " =1+1", "＝1+1", "＋A1", "@SUM(A1)", "-2"])
 def test_csv_cells_cannot_start_a_formula(cell: str) -> None:
-    from bot.web.dashboard import _csv_safe
+    from bot.web.exports import csv_safe as _csv_safe
 
     assert _csv_safe(cell) == "'" + cell
 

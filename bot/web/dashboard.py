@@ -21,7 +21,6 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import aiohttp_jinja2
 import jinja2
@@ -30,10 +29,9 @@ from aiohttp import web
 from bot.services import campaigns as campaign_rules
 from bot.services.campaigns import Campaigns
 from bot.storage import CampaignStore, CohortStore, ConsultantStore
+from bot.web.exports import csv_rows, csv_safe
 from bot.web.pages import (
     CampaignPages,
-    danish_date,
-    danish_time,
     error_pages,
     install_filters,
     retention_points,
@@ -369,9 +367,9 @@ class Dashboard(CampaignPages):
         if table not in CSV_TABLES:
             raise web.HTTPNotFound()
         results = self.campaigns.results(campaign, self.clock())
-        header, rows = _csv_rows(table, results, self.campaigns.timezone, self.today())
+        header, rows = csv_rows(table, results, self.campaigns.timezone, self.today())
         filename = f"kampagne-{campaign['id']}-{table}.csv"
-        return web.Response(body=write_csv(header, rows, _csv_safe), content_type="text/csv",
+        return web.Response(body=write_csv(header, rows, csv_safe), content_type="text/csv",
                             charset="utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def telegram_link(self, request: web.Request) -> web.Response:
@@ -400,14 +398,6 @@ def _parse_date(value: str) -> date | None:
         return None
 
 
-def _csv_safe(value: object) -> object:
-    """Stop spreadsheet formulas in exported text (CSV injection), also after leading spaces and in
-    their full-width forms (＝, ＋, －, ＠), which spreadsheets read as formulas too."""
-    if isinstance(value, str) and value.lstrip()[:1] in ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 SECURITY_HEADERS = {
     # The pages carry small inline scripts and styles: the policy forbids framing, plugins and
     # foreign form targets rather than scripts.
@@ -416,30 +406,3 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
-
-
-def _csv_rows(table: str, results: campaign_rules.CampaignResults, timezone: ZoneInfo, today: str
-              ) -> tuple[list[str], list[list[object]]]:
-    """A results table for CSV: local dates and times, numbers as numbers (write_csv adds the commas)."""
-    if table == "areas":
-        return (["område", "svar", "andel rigtige"],
-                [[AREA_NAMES[a], n, round(acc, 3)] for a, (n, acc) in results.accuracy_by_area.items()])
-    if table == "questions":
-        return (["spørgsmål-id", "område", "spørgsmål", "svar", "andel rigtige", "hyppigste forkerte svar", "antal"],
-                [[q.question.id, AREA_NAMES[q.question.area], q.question.text, q.answers, round(q.accuracy, 3),
-                  q.common_wrong or "", q.common_wrong_count] for q in results.questions])
-    if table == "learners":
-        return (["deltager", "svar", "andel rigtige", "senest aktiv", "har blokeret botten"],
-                [[r["name"], r["answers"], round(r["accuracy"], 3) if r["accuracy"] is not None else "",
-                  danish_time(r["last_active"], timezone) if r["last_active"] else "",
-                  "ja" if r["blocked"] else "nej"] for r in results.learners])
-    if table == "unanswered":
-        return (["tidspunkt", "spørgsmål", "udfald", "artikel vist"],
-                [[danish_time(r["asked_at"], timezone), r["question"],
-                  "ikke besvaret" if r["abstained"] else "svaret hjalp ikke", r["article_id"] or ""]
-                 for r in results.unanswered])
-    # The same points as the chart: the daily snapshots and today's figure.
-    return (["dag", "område", "forventet husket", "deltagere"],
-            [[danish_date(r["day"], timezone), AREA_NAMES.get(r["area"], r["area"]), round(r["retention"], 3),
-              r.get("learners", "")] for r in retention_points(results, today)])
-

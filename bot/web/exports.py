@@ -1,0 +1,45 @@
+"""The campaign results as CSV tables: local dates and times, numbers as numbers, and text that a
+spreadsheet cannot take for a formula."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from bot.services import campaigns as campaign_rules
+from bot.web.pages import danish_date, danish_time, retention_points
+from knowledge.articles import AREAS as AREA_NAMES
+
+
+def csv_safe(value: object) -> object:
+    """Stop spreadsheet formulas in exported text (CSV injection), also after leading spaces and in
+    their full-width forms (＝, ＋, －, ＠), which spreadsheets read as formulas too."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_rows(table: str, results: campaign_rules.CampaignResults, timezone: ZoneInfo, today: str
+              ) -> tuple[list[str], list[list[object]]]:
+    """A results table for CSV: local dates and times, numbers as numbers (write_csv adds the commas)."""
+    if table == "areas":
+        return (["område", "svar", "andel rigtige"],
+                [[AREA_NAMES[a], n, round(acc, 3)] for a, (n, acc) in results.accuracy_by_area.items()])
+    if table == "questions":
+        return (["spørgsmål-id", "område", "spørgsmål", "svar", "andel rigtige", "hyppigste forkerte svar", "antal"],
+                [[q.question.id, AREA_NAMES[q.question.area], q.question.text, q.answers, round(q.accuracy, 3),
+                  q.common_wrong or "", q.common_wrong_count] for q in results.questions])
+    if table == "learners":
+        return (["deltager", "svar", "andel rigtige", "senest aktiv", "har blokeret botten"],
+                [[r["name"], r["answers"], round(r["accuracy"], 3) if r["accuracy"] is not None else "",
+                  danish_time(r["last_active"], timezone) if r["last_active"] else "",
+                  "ja" if r["blocked"] else "nej"] for r in results.learners])
+    if table == "unanswered":
+        return (["tidspunkt", "spørgsmål", "udfald", "artikel vist"],
+                [[danish_time(r["asked_at"], timezone), r["question"],
+                  "ikke besvaret" if r["abstained"] else "svaret hjalp ikke", r["article_id"] or ""]
+                 for r in results.unanswered])
+    # The same points as the chart: the daily snapshots and today's figure.
+    return (["dag", "område", "forventet husket", "deltagere"],
+            [[danish_date(r["day"], timezone), AREA_NAMES.get(r["area"], r["area"]), round(r["retention"], 3),
+              r.get("learners", "")] for r in retention_points(results, today)])
+
