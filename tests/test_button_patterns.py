@@ -33,3 +33,13 @@ def test_button_data_with_a_trailing_newline_has_none(patterns: list, data: str)
 
 def test_invitation_codes_never_start_like_a_consultant_link() -> None:
     assert not any(new_code().startswith("k_") for _ in range(20_000))
+
+
+def test_odd_campaign_form_values_are_problems_not_errors() -> None:
+    from bot.web.pages import campaign_fields
+
+    form = {"name": "Kampagne", "start_date": "2026-12-07", "end_date": "2026-12-20", "push_time": "09:00",
+            "per_push": "²"}
+    fields, problems = campaign_fields(form, [], [""], [], {})
+    assert "Antal spørgsmål pr. gang skal være mellem 1 og 10." in problems
+    assert "Vælg mindst én ugedag." in problems

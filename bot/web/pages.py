@@ -103,7 +103,8 @@ def campaign_fields(form: Mapping[str, str], areas: list[str], weekdays: list[st
     unknown = [q for q in picked if q not in questions]
     if unknown:
         problems.append("Ukendte spørgsmål: " + ", ".join(unknown[:10]))
-    per_push = int(form.get("per_push", "3")) if form.get("per_push", "").isdigit() else 0
+    # fullmatch on ASCII digits: str.isdigit() also accepts "²", which int() refuses.
+    per_push = int(form["per_push"]) if re.fullmatch(r"[0-9]{1,2}", form.get("per_push", "")) else 0
     if not 1 <= per_push <= 10:
         problems.append("Antal spørgsmål pr. gang skal være mellem 1 og 10.")
     fields: dict[str, object] = {
