@@ -40,6 +40,6 @@ def test_odd_campaign_form_values_are_problems_not_errors() -> None:
 
     form = {"name": "Kampagne", "start_date": "2026-12-07", "end_date": "2026-12-20", "push_time": "09:00",
             "per_push": "²"}
-    fields, problems = campaign_fields(form, [], [""], [], {})
+    _, problems = campaign_fields(form, [], [""], [], {})
     assert "Antal spørgsmål pr. gang skal være mellem 1 og 10." in problems
     assert "Vælg mindst én ugedag." in problems
