@@ -43,3 +43,8 @@ def test_odd_campaign_form_values_are_problems_not_errors() -> None:
     _, problems = campaign_fields(form, [], [""], [], {})
     assert "Antal spørgsmål pr. gang skal være mellem 1 og 10." in problems
     assert "Vælg mindst én ugedag." in problems
+
+
+def test_only_real_times_reach_the_push_time_setting(patterns: list) -> None:
+    assert any(p.match("set:time:0930") for p in patterns)
+    assert not any(p.match("set:time:9999") for p in patterns)  # the stale-button reply instead of an error

@@ -97,7 +97,7 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CallbackQueryHandler(quiz_handlers.progress_command, pattern=r"^progress\Z"))
     application.add_handler(CallbackQueryHandler(
         quiz_handlers.settings_button,
-        pattern=r"^set:(timemenu|daymenu|areamenu|countmenu|menu|name|pause|resume|time:\d{4}|day:[0-6]"
+        pattern=r"^set:(timemenu|daymenu|areamenu|countmenu|menu|name|pause|resume|time:([01]\d|2[0-3])[0-5]\d|day:[0-6]"
                 r"|area:[0-3]|count:\d|(cpause|cresume|cleave):\d{1,12})\Z"))
     application.add_handler(PollAnswerHandler(quiz_handlers.poll_answer))
     application.add_handler(CallbackQueryHandler(handlers.delete_answer, pattern=r"^delete:(yes|no)\Z"))
