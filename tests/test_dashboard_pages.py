@@ -214,3 +214,16 @@ async def test_the_retention_chart_and_its_csv_agree(client: tuple[TestClient, S
     assert chart.status == 200 and (await chart.read())[:4] == b"\x89PNG"
     csv_text = (await (await test_client.get(f"{path}/export/retention.csv")).read()).decode("utf-8-sig")
     assert csv_text.splitlines() == ["dag;område;forventet husket;deltagere"]  # no data yet: no points
+
+
+async def test_a_form_posted_from_another_site_is_refused(client: tuple[TestClient, Storage, Clock]) -> None:
+    test_client, storage, _ = client
+    cohort = await new_cohort(test_client)
+    cohort_id = int(cohort.rsplit("/", 1)[1])
+    csrf = await csrf_of(test_client, f"{cohort}/edit")
+    refused = await test_client.post(f"{cohort}/edit", data={"csrf": csrf, "name": "Overtaget"},
+                                     headers={"Origin": "https://evil.example"})
+    assert refused.status == 403 and storage.cohorts.cohort(cohort_id, 1)["name"] != "Overtaget"
+    own = f"http://{test_client.host}:{test_client.port}"
+    accepted = await test_client.post(f"{cohort}/edit", data={"csrf": csrf, "name": "Vejle"}, headers={"Origin": own})
+    assert accepted.status in (200, 303) and storage.cohorts.cohort(cohort_id, 1)["name"] == "Vejle"

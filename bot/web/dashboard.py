@@ -21,6 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -161,7 +162,12 @@ class Dashboard(CampaignPages):
         return session
 
     async def form(self, request: web.Request, session: dict | None) -> dict[str, str]:
-        """The posted form, after the size and CSRF checks."""
+        """The posted form, after the origin, size and CSRF checks."""
+        origin = request.headers.get("Origin")
+        if origin is not None and urlsplit(origin).netloc != request.host:
+            # A browser names the page a form came from; one from another site is refused outright.
+            log.warning("dashboard form from another origin refused (%s)", request.path)
+            raise web.HTTPForbidden(text="Formularen kom fra en anden side.")
         # The body itself is measured: a chunked request has no Content-Length to check.
         size = request.content_length if request.content_length is not None else len(await request.read())
         if size > MAX_FORM_BYTES:
