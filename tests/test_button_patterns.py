@@ -48,3 +48,21 @@ def test_odd_campaign_form_values_are_problems_not_errors() -> None:
 def test_only_real_times_reach_the_push_time_setting(patterns: list) -> None:
     assert any(p.match("set:time:0930") for p in patterns)
     assert not any(p.match("set:time:9999") for p in patterns)  # the stale-button reply instead of an error
+
+
+def test_a_consultant_link_code_works_once_and_for_an_hour(tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.services.campaigns import new_link_code
+    from bot.storage import Storage
+
+    storage = Storage(tmp_path / "bot.sqlite3")
+    now = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+    consultant_id = storage.consultants.add_consultant("karin", "hash", now)
+    code = new_link_code(now)
+    storage.consultants.set_link_code(consultant_id, code)
+    assert storage.consultants.link_telegram(code, 42, now + timedelta(hours=2)) is None  # too late
+    assert storage.consultants.link_telegram(code, 42, now + timedelta(minutes=10))["name"] == "karin"
+    assert storage.consultants.link_telegram(code, 43, now + timedelta(minutes=11)) is None  # used
+    assert storage.consultants.link_telegram("not-a-code", 42, now) is None
+    storage.close()

@@ -43,6 +43,15 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+LINK_CODE_LIFETIME = timedelta(hours=1)
+
+
+def new_link_code(now: datetime) -> str:
+    """A consultant's one-time code for linking Telegram, carrying its expiry (Unix seconds) in front:
+    a deep link holds nothing but the code."""
+    return f"{int((now + LINK_CODE_LIFETIME).timestamp())}-{secrets.token_urlsafe(16)}"
+
+
 def new_code() -> str:
     """An invitation code: URL-safe (Telegram's deep-link alphabet), unguessable, and never starting
     with "k_", which /start reads as a consultant's link code (bot/telegram/handlers.py)."""

@@ -47,8 +47,12 @@ class ConsultantStore(Repository):
         with self.transaction():
             self.conn.execute("UPDATE consultants SET link_code = ? WHERE id = ?", (code, consultant_id))
 
-    def link_telegram(self, code: str, telegram_user_id: int) -> dict | None:
-        """Link a Telegram account to the consultant who showed this one-time code."""
+    def link_telegram(self, code: str, telegram_user_id: int, now: datetime) -> dict | None:
+        """Link a Telegram account to the consultant who showed this one-time code, while it is valid
+        (the code starts with its expiry as Unix seconds: bot/services/campaigns.py `new_link_code`)."""
+        expiry, _, _ = code.partition("-")
+        if not expiry.isascii() or not expiry.isdecimal() or int(expiry) < now.timestamp():
+            return None
         with self.transaction():
             consultant = self._one("SELECT * FROM consultants WHERE link_code = ?", code)
             if consultant is None:

@@ -70,7 +70,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.effective_message
     if payload and payload.startswith(CONSULTANT_LINK_PREFIX):
         code = payload.removeprefix(CONSULTANT_LINK_PREFIX)
-        consultant = services(context).storage.consultants.link_telegram(code, user.id)
+        consultant = services(context).storage.consultants.link_telegram(code, user.id, services(context).clock())
         await message.reply_html(texts.consultant_linked(consultant["name"]) if consultant
                                  else texts.CONSULTANT_LINK_UNKNOWN)
         return

@@ -381,7 +381,7 @@ class Dashboard(CampaignPages):
     async def telegram_link(self, request: web.Request) -> web.Response:
         session = self.require(request)
         await self.form(request, session)
-        self.consultants.set_link_code(session["consultant_id"], secrets.token_urlsafe(16))
+        self.consultants.set_link_code(session["consultant_id"], campaign_rules.new_link_code(self.clock()))
         raise web.HTTPSeeOther("/dashboard/")
 
 
