@@ -66,3 +66,18 @@ def test_a_consultant_link_code_works_once_and_for_an_hour(tmp_path) -> None:
     assert storage.consultants.link_telegram(code, 43, now + timedelta(minutes=11)) is None  # used
     assert storage.consultants.link_telegram("not-a-code", 42, now) is None
     storage.close()
+
+
+def test_a_press_without_data_reaches_only_the_stale_button_reply() -> None:
+
+    from telegram import CallbackQuery, Update, User
+
+    from bot.telegram import handlers
+
+    application = ApplicationBuilder().token("123456:" + "a" * 35).updater(None).build()
+    register_handlers(application)
+    query = CallbackQuery("1", User(5, "Test", False), chat_instance="5")
+    update = Update(1, callback_query=query)
+    matching = [h.callback for group in application.handlers.values() for h in group
+                if isinstance(h, CallbackQueryHandler) and h.check_update(update)]
+    assert matching[0] is handlers.stale_button

@@ -91,6 +91,9 @@ def register_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("indstillinger", quiz_handlers.settings_command))
     application.add_handler(CommandHandler("pause", quiz_handlers.pause_command))
     application.add_handler(CommandHandler("genoptag", quiz_handlers.resume_command))
+    # A press without data (or a game) would match the first handler with a pattern: python-telegram-bot
+    # checks patterns only against data that is there. A game pattern that never matches catches it.
+    application.add_handler(CallbackQueryHandler(handlers.stale_button, game_pattern=r"(?!)"))
     application.add_handler(CallbackQueryHandler(
         quiz_handlers.quiz_button,
         pattern=r"^quiz:(new:(daily|mistakes|review)|topic:[a-z0-9-]+|next:\d{1,12}|stop:\d{1,12})\Z"))
