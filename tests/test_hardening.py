@@ -396,6 +396,7 @@ async def test_dashboard_headers_form_limit_and_huge_ids(dashboard: tuple[TestCl
     client, _ = dashboard
     page = await client.get("/dashboard/login")
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]  # nothing from other origins
     assert page.headers["X-Content-Type-Options"] == "nosniff" and page.headers["Cache-Control"] == "no-store"
     assert page.headers["Referrer-Policy"] == "same-origin"
 
