@@ -227,3 +227,9 @@ async def test_a_form_posted_from_another_site_is_refused(client: tuple[TestClie
     own = f"http://{test_client.host}:{test_client.port}"
     accepted = await test_client.post(f"{cohort}/edit", data={"csrf": csrf, "name": "Vejle"}, headers={"Origin": own})
     assert accepted.status in (200, 303) and storage.cohorts.cohort(cohort_id, 1)["name"] == "Vejle"
+
+
+async def test_huge_ids_in_the_edit_pages_are_not_found(client: tuple[TestClient, Storage, Clock]) -> None:
+    test_client, _, _ = client
+    for path in ("/dashboard/cohorts/99999999999999999999999/edit", "/dashboard/campaigns/99999999999999999999999/end"):
+        assert (await test_client.get(path)).status == 404

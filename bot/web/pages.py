@@ -184,13 +184,13 @@ class CampaignPages:
 
     def page_routes(self) -> list[web.RouteDef]:
         return [
-            web.get(r"/dashboard/cohorts/{cohort_id:\d+}/edit", self.edit_cohort_page),
-            web.post(r"/dashboard/cohorts/{cohort_id:\d+}/edit", self.edit_cohort),
-            web.get(r"/dashboard/cohorts/{cohort_id:\d+}/qr.png", self.cohort_qr_png),
-            web.get(r"/dashboard/cohorts/{cohort_id:\d+}/campaigns/new", self.new_campaign_page),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d+}/edit", self.edit_campaign_page),
-            web.post(r"/dashboard/campaigns/{campaign_id:\d+}/edit", self.edit_campaign),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d+}/end", self.end_campaign_page),
+            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/edit", self.edit_cohort_page),
+            web.post(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/edit", self.edit_cohort),
+            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/qr.png", self.cohort_qr_png),
+            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/campaigns/new", self.new_campaign_page),
+            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/edit", self.edit_campaign_page),
+            web.post(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/edit", self.edit_campaign),
+            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/end", self.end_campaign_page),
         ]
 
     # -- cohorts -------------------------------------------------------------------------------------
