@@ -146,10 +146,7 @@ def answer_question(knowledge: KnowledgeBase, question: str, tuning: Tuning | No
     """What the bot's KnowledgeService does, in one thread: the words first, the model when needed."""
     if tuning is not None:
         knowledge.retriever.tuning = tuning
-    answer = knowledge.answer(question)
-    if knowledge.needs_model(answer):
-        answer = knowledge.with_model(answer, knowledge.model_views([question])[0])
-    return answer
+    return knowledge.answer_in_full(question)
 
 
 def score(knowledge: KnowledgeBase, item: Item, answer: Answer, seconds: float = 0.0) -> Outcome:

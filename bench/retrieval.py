@@ -214,9 +214,7 @@ def search_timed(knowledge: KnowledgeBase, question: str, mode: str) -> None:
     """One search as the bot makes it: the hybrid encodes the question only when its words do not
     decide (KnowledgeService.answer)."""
     if mode == "hybrid":
-        answer = knowledge.answer(question)
-        if knowledge.needs_model(answer):
-            knowledge.with_model(answer, knowledge.model_views([question])[0])
+        knowledge.answer_in_full(question)
         return
     vector = knowledge.encode_query(question) if mode != "lexical" else None
     knowledge.retriever.search(question, vector, mode=mode)

@@ -135,6 +135,14 @@ class KnowledgeBase:
         texts = [self.search_text(question) for question in questions]
         return self.retriever.dense_scores(self.retriever.embedder.encode(texts, kind="query"))
 
+    def answer_in_full(self, question: str) -> Answer:
+        """The answer as the bot gives it, in this thread: from the words, then with the model's view
+        when the words do not decide (the bot's KnowledgeService does the model part off the event loop)."""
+        answer = self.answer(question)
+        if self.needs_model(answer):
+            answer = self.with_model(answer, self.model_views([question])[0])
+        return answer
+
     def with_model(self, answer: Answer, model_view: DenseScores) -> Answer:
         """The hybrid answer to a question first answered from its words (`answer` without a vector)."""
         signals = self.retriever.with_dense(answer.result.signals, model_view)

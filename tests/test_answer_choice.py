@@ -54,10 +54,7 @@ def knowledge() -> KnowledgeBase:
 
 def full_answer(knowledge: KnowledgeBase, question: str):
     """As the bot's knowledge service answers: from the words, then with the model when needed."""
-    answer = knowledge.answer(question)
-    if knowledge.needs_model(answer):
-        answer = knowledge.with_model(answer, knowledge.model_views([question])[0])
-    return answer
+    return knowledge.answer_in_full(question)
 
 
 def reply_text(knowledge: KnowledgeBase, question: str) -> str:
