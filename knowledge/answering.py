@@ -6,6 +6,7 @@ search is lexical with its own threshold.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ from knowledge.vague import VagueWords, load_vague_words, subject_words, without
 
 PAGE_CHARS = 1400
 MAX_ANSWER_CHARS = 900
+# A sentence ends at . ! or ? before a capital letter ("stk. 1" and "fx. en" do not end one).
+SENTENCE_END = re.compile(r"[.!?](?=\s+[A-ZÆØÅ»\"*])")
 
 
 @dataclass
@@ -150,25 +153,33 @@ class KnowledgeBase:
         return self._followup_if_vague(Answer(answer.question, result=result))
 
     def passage(self, hit: Hit) -> str:
-        """What the reply shows of the article: the article's answer paragraph, then the passage that
-        answers this question when it is another one (a paragraph, or an FAQ entry with its question),
-        as long as both fit on a phone screen; otherwise that passage alone. A short answer paragraph
-        shown alone gets the next paragraph too."""
-        passages = self.retriever.passages[hit.article.id]
-        body_count = self.retriever.body_passages[hit.article.id]
-        lead = passages[0]
+        """What the reply shows of the article: the article's answer paragraph (the lead), then the
+        passage that answers this question when it is another one (a paragraph, or an FAQ entry with
+        its question). A lead that answers best is followed by the paragraph after it. When the lead
+        and the answering passage do not fit on a phone screen together, the lead is cut to its first
+        sentences; when not even its first sentence fits, the answering passage stands alone."""
+        lead = self._passage_text(hit.article, 0)
         if hit.passage == 0:
-            if body_count > 1 and not is_aside(passages[1]) and len(lead) + len(passages[1]) + 2 <= MAX_ANSWER_CHARS:
-                return f"{lead}\n\n{passages[1]}"
+            body_count = self.retriever.body_passages[hit.article.id]
+            following = self.retriever.passages[hit.article.id][1] if body_count > 1 else ""
+            if following and not is_aside(following) and len(lead) + len(following) + 2 <= MAX_ANSWER_CHARS:
+                return f"{lead}\n\n{following}"
             return shorten(lead, MAX_ANSWER_CHARS)
-        if hit.passage >= body_count:
-            faq = hit.article.faq[hit.passage - body_count]
-            best = f"**{faq.question}**\n{faq.answer}"
-        else:
-            best = passages[hit.passage]
-        if len(lead) + len(best) + 2 <= MAX_ANSWER_CHARS:
+        best = self._passage_text(hit.article, hit.passage)
+        room = MAX_ANSWER_CHARS - len(best) - 2
+        if len(lead) <= room:
             return f"{lead}\n\n{best}"
+        opening = first_sentences(lead, room)
+        if opening:
+            return f"{opening}\n\n{best}"
         return shorten(best, MAX_ANSWER_CHARS)
+
+    def _passage_text(self, article: Article, index: int) -> str:
+        body_count = self.retriever.body_passages[article.id]
+        if index >= body_count:
+            faq = article.faq[index - body_count]
+            return f"**{faq.question}**\n{faq.answer}"
+        return self.retriever.passages[article.id][index]
 
     def related(self, article_id: str) -> list[Article]:
         article = self.articles.get(article_id)
@@ -191,6 +202,14 @@ class KnowledgeBase:
     def pages(self, article_id: str) -> list[str]:
         """The article body cut into pages of whole paragraphs."""
         return group_paragraphs(paragraphs(self.articles[article_id].body), PAGE_CHARS) or [""]
+
+
+def first_sentences(text: str, limit: int) -> str:
+    """The longest run of whole sentences from the start of `text` within `limit` characters ("" if
+    not even the first one fits)."""
+    ends = [m.end() for m in SENTENCE_END.finditer(text)] + [len(text)]
+    fitting = [end for end in ends if end <= limit]
+    return text[: fitting[-1]].rstrip() if fitting else ""
 
 
 def shorten(text: str, limit: int) -> str:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.telegram.answers import FOLLOWUP, UNHELPFUL, render_alternatives, render_answer
-from knowledge.answering import Answer, KnowledgeBase
+from knowledge.answering import MAX_ANSWER_CHARS, Answer, KnowledgeBase
 from knowledge.articles import Article, Faq, Source
 from knowledge.off_topic import OffTopic
-from knowledge.retrieval import split_passages
+from knowledge.retrieval import Hit, split_passages
 from tests.test_knowledge import WordEmbedder
 
 KLAGE_BODY = """Kan en afgørelse påklages, skal den have en klagevejledning (forvaltningsloven § 25).
@@ -91,6 +91,19 @@ def test_an_faq_entry_is_shown_with_its_question(knowledge: KnowledgeBase) -> No
     assert "<b>Min svigerinde har søgt om tilskud. Må jeg behandle sagen?</b>" in text
     assert "Svogerskab gør dig inhabil" in text
     assert text.index("Du er inhabil, hvis din familie") < text.index("Svogerskab")
+
+
+def test_a_long_answer_paragraph_is_cut_to_its_first_sentences_to_make_room(knowledge: KnowledgeBase) -> None:
+    lead = ("En afgørelse fastsætter, hvad der er ret for borgeren (forvaltningsloven § 2, stk. 1). "
+            + "Den er ensidig og bindende. " * 12)
+    rule = "Mangler begrundelsen, kan afgørelsen være ugyldig. " + "Det afhænger af sagen. " * 20
+    long = article("lang", "Lang", f"{lead}\n\n{rule}")
+    knowledge = KnowledgeBase([long], vague_path=None)
+    hit = Hit(long, passage=1, score=1.0)
+    shown = knowledge.passage(hit)
+    assert len(lead) + len(rule) > MAX_ANSWER_CHARS >= len(shown)
+    assert shown.startswith("En afgørelse fastsætter, hvad der er ret for borgeren (forvaltningsloven § 2, stk. 1).")
+    assert shown.endswith(rule.strip())  # the passage that answers stays whole
 
 
 @pytest.mark.parametrize("question", ["Hvad gør jeg?", "hjælp", "er det lovligt?", "kan du hjælpe mig med en sag"])
