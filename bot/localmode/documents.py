@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 DOWNLOAD_LIMIT = 20 * 1024 * 1024  # Telegram's getFile limit for bots
 UPLOAD_LIMIT = 50 * 1024 * 1024
+BODY_LIMIT = UPLOAD_LIMIT * 4 // 3 + 64 * 1024  # the file in base64, and the other fields
 
 
 class UserDocuments:
@@ -53,7 +54,9 @@ class UserDocuments:
         return message
 
     async def _user_send_document(self, request: web.Request) -> web.Response:
-        body = await self._json_body(request)
+        # The file comes base64-encoded in JSON (the emulator's user API takes only JSON): read it
+        # past the web server's form-sized client_max_size, up to what Telegram would take.
+        body = await self._json_body(request, limit=BODY_LIMIT)
         try:
             content = base64.b64decode(str(body["content_base64"]), validate=True)
             user_id = int(body["user_id"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -13,6 +14,28 @@ from bot.localmode.protocol import JSON, ApiError, Fault
 if TYPE_CHECKING:
     from bot.localmode.protocol import EmulatorState
 
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+async def _read_at_most(request: web.Request, limit: int) -> bytes:
+    """The body, refused with 413 beyond `limit` bytes (also when sent without a Content-Length)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length)
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(256 * 1024):
+        body += chunk
+        if len(body) > limit:
+            raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(body))
+    return bytes(body)
+
+
+def content_disposition(disposition: str, filename: str) -> str:
+    """A Content-Disposition header for any file name (RFC 6266: an ASCII fallback, and the name
+    itself percent-encoded as UTF-8), so quotes or line breaks in a name cannot break the header."""
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    encoded = quote(filename, safe="", errors="replace")
+    return f"{disposition}; filename=\"{fallback or 'fil'}\"; filename*=UTF-8''{encoded}"
+
 
 class UserApiRoutes:
     """The /emulator/ routes' handlers; mixed into BotApiEmulator, which does what users do."""
@@ -20,11 +43,13 @@ class UserApiRoutes:
     state: EmulatorState
 
     @staticmethod
-    async def _json_body(request: web.Request) -> JSON:
+    async def _json_body(request: web.Request, limit: int | None = None) -> JSON:
+        """The request's JSON object. `limit`: read up to that many bytes whatever the server's
+        client_max_size (a document sent from the chat page is larger than a form may be)."""
         if request.content_type != "application/json":  # a form or text/plain could come from any page
             raise web.HTTPUnsupportedMediaType(text="JSON (application/json) expected")
         try:
-            body = await request.json()
+            body = await request.json() if limit is None else json.loads(await _read_at_most(request, limit))
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise web.HTTPBadRequest(text="JSON body expected") from None
         if not isinstance(body, dict):
@@ -84,8 +109,15 @@ class UserApiRoutes:
         if stored is None:
             raise web.HTTPNotFound()
         content, filename, mime = stored
-        return web.Response(body=content, content_type=mime or "application/octet-stream",
-                            headers={"Content-Disposition": f'inline; filename="{filename}"'})
+        mime = mime or "application/octet-stream"
+        # A user's file is served from the chat page's own origin: only plain pictures are shown
+        # inline, anything else (an .html or .svg a user sent) is downloaded and may run nothing.
+        disposition = "inline" if mime in INLINE_TYPES else "attachment"
+        return web.Response(body=content, content_type=mime, headers={
+            "Content-Disposition": content_disposition(disposition, filename),
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "X-Content-Type-Options": "nosniff",
+        })
 
     async def _add_fault(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)

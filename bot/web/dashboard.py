@@ -30,7 +30,7 @@ from aiohttp import web
 from bot.services import campaigns as campaign_rules
 from bot.services.campaigns import Campaigns
 from bot.storage import CampaignStore, CohortStore, ConsultantStore
-from bot.web.exports import csv_rows, csv_safe
+from bot.web.exports import csv_rows, csv_safe, draft_rows
 from bot.web.pages import (
     CampaignPages,
     error_pages,
@@ -59,7 +59,7 @@ HASH_QUEUE = 4  # password checks running or waiting; a fifth concurrent login i
 MAX_FORM_BYTES = 64 * 1024
 WEEKDAY_NAMES = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
 DUMMY_HASH = campaign_rules.hash_password("not-a-real-password-just-equal-timing")
-CSV_TABLES = ("areas", "questions", "learners", "unanswered", "retention")
+CSV_TABLES = ("areas", "questions", "learners", "unanswered", "retention", "drafts")
 
 STATUS_NAMES = {"active": "Kører", "paused": "På pause", "ended": "Afsluttet"}
 
@@ -372,8 +372,13 @@ class Dashboard(CampaignPages):
         table = request.match_info["table"]
         if table not in CSV_TABLES:
             raise web.HTTPNotFound()
-        results = self.campaigns.results(campaign, self.clock())
-        header, rows = csv_rows(table, results, self.campaigns.timezone, self.today())
+        if table == "drafts":  # the cohort's 'Tjek mit udkast' counts in the campaign's period, as on its page
+            drafts = self.campaigns.drafts
+            header, rows = draft_rows(drafts.cohort_counts(campaign["cohort_id"], campaign["start_date"],
+                                                           campaign["end_date"]) if drafts else [])
+        else:
+            results = self.campaigns.results(campaign, self.clock())
+            header, rows = csv_rows(table, results, self.campaigns.timezone, self.today())
         filename = f"kampagne-{campaign['id']}-{table}.csv"
         return web.Response(body=write_csv(header, rows, csv_safe), content_type="text/csv",
                             charset="utf-8", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -3,11 +3,13 @@ spreadsheet cannot take for a formula."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.services import campaigns as campaign_rules
 from bot.web.pages import danish_date, danish_time, retention_points
 from knowledge.articles import AREAS as AREA_NAMES
+from knowledge.drafts.checklists import Checks, load_checks
 
 
 def csv_safe(value: object) -> object:
@@ -43,3 +45,26 @@ def csv_rows(table: str, results: campaign_rules.CampaignResults, timezone: Zone
             [[danish_date(r["day"], timezone), AREA_NAMES.get(r["area"], r["area"]), round(r["retention"], 3),
               r.get("learners", "")] for r in retention_points(results, today)])
 
+
+
+@lru_cache(maxsize=1)
+def _checks() -> Checks:
+    return load_checks()[0]
+
+
+def draft_rows(counts: list[dict]) -> tuple[list[str], list[list[object]]]:
+    """'Tjek mit udkast' per checklist item, from DraftCountStore.cohort_counts: how many of the
+    cohort's checked drafts each item applied to and how many lacked it. Unlike the page, which
+    shows the training need, every item is here, also those never missing; per kind of draft, the
+    most often missing first. Anonymous: the counts hold no learner and no text."""
+    checks = _checks()
+    rows = []
+    for row in counts:
+        if not row["item"] or not row["checked"]:  # the item "" counts the drafts themselves
+            continue
+        checklist = checks.checklists.get(row["kind"])
+        item = checks.item(row["kind"], row["item"])
+        rows.append([checklist.title if checklist else row["kind"], row["item"], item.title if item else row["item"],
+                     row["checked"], row["missing"], round(row["missing"] / row["checked"], 3)])
+    rows.sort(key=lambda r: (r[0], -r[5], -r[4], r[2]))
+    return ["udkast", "punkt-id", "punkt på tjeklisten", "tjekkede udkast", "mangler", "andel mangler"], rows

@@ -4,6 +4,16 @@
 const chat = document.getElementById("chat");
 const input = document.getElementById("input");
 const menu = document.getElementById("menu");
+const attach = document.getElementById("attach");
+const fileInput = document.getElementById("file");
+// Telegram lets a bot fetch files of at most 20 MB (getFile), so a larger one could never reach it.
+const MAX_FILE_BYTES = 20 * 1024 * 1024;
+// What Telegram's apps send as mime_type when the browser does not know the file's type.
+const MIME_TYPES = {
+  docx: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+  pdf: "application/pdf",
+  txt: "text/plain",
+};
 const params = new URLSearchParams(location.search);
 let userId = Number(params.get("user") || sessionStorage.getItem("userId"));
 if (!userId) {
@@ -20,8 +30,24 @@ async function post(path, body) {
   const response = await fetch(path, {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body),
   });
-  if (!response.ok) throw new Error(await response.text());
+  if (!response.ok) {
+    const error = new Error(await response.text());
+    error.status = response.status;
+    throw error;
+  }
   return response.json();
+}
+
+function extension(name) {
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot + 1).toLowerCase() : "";
+}
+
+// 512 B, 23,4 kB, 1,2 MB: as Telegram shows a file's size, with a Danish decimal comma.
+function fileSize(bytes) {
+  if (bytes < 1024) return bytes + " B";
+  const [unit, scale] = bytes < 1024 * 1024 ? ["kB", 1024] : ["MB", 1024 * 1024];
+  return (bytes / scale).toLocaleString("da-DK", {maximumFractionDigits: 1}) + " " + unit;
 }
 
 // Telegram's HTML subset, rendered safely: unknown tags become their text.
@@ -105,6 +131,29 @@ function pollView(message) {
   return box;
 }
 
+// A file in the chat, as Telegram shows it: a badge with its type, then its name and size.
+function documentView(file) {
+  const name = file.file_name || "fil";
+  const a = document.createElement("a");
+  a.className = "file";
+  a.href = "/emulator/files/" + encodeURIComponent(file.file_id);
+  a.download = name;
+  a.title = name;
+  const type = extension(name);
+  const badge = document.createElement("span");
+  badge.className = "file-badge" + (MIME_TYPES[type] ? " file-" + type : "");
+  badge.textContent = type && type.length <= 4 ? type.toUpperCase() : "FIL";
+  badge.setAttribute("aria-hidden", "true");
+  const text = document.createElement("span");
+  text.className = "file-text";
+  const title = document.createElement("span"); title.className = "file-name"; title.textContent = name;
+  const size = document.createElement("span"); size.className = "file-size";
+  size.textContent = file.file_size != null ? fileSize(file.file_size) : "";
+  text.append(title, size);
+  a.append(badge, text);
+  return a;
+}
+
 function caption(message) {
   const c = document.createElement("div");
   c.className = "caption";
@@ -130,11 +179,7 @@ function render(event) {
     if (message.caption) bubble.appendChild(caption(message));
   } else if (message.document) {
     bubble.classList.add("doc");
-    const a = document.createElement("a");
-    a.href = "/emulator/files/" + encodeURIComponent(message.document.file_id);
-    a.textContent = "📄 " + (message.document.file_name || "fil");
-    a.download = message.document.file_name || "fil";
-    bubble.appendChild(a);
+    bubble.appendChild(documentView(message.document));
     if (message.caption) bubble.appendChild(caption(message));
   } else if (message.parse_mode === "HTML") {
     renderHtml(bubble, message.text || "");
@@ -157,6 +202,40 @@ function render(event) {
 async function send(text) {
   if (!text.trim()) return;
   await post("/emulator/send", {user_id: userId, text, first_name: firstName});
+}
+
+function readBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result.slice(reader.result.indexOf(",") + 1));
+    reader.onerror = () => reject(reader.error || new Error("filen kunne ikke læses"));
+    reader.readAsDataURL(file);
+  });
+}
+
+// A file from the paperclip, sent as a Telegram user sends a document: the bot gets a `document`
+// message and fetches the file with getFile.
+async function sendFile(file) {
+  if (file.size === 0) { toast(`»${file.name}« er tom. Vælg en fil med indhold.`, true); return; }
+  if (file.size > MAX_FILE_BYTES) {
+    toast(`»${file.name}« er for stor (${fileSize(file.size)}). Botten kan højst modtage filer på 20 MB.`, true);
+    return;
+  }
+  attach.setAttribute("aria-busy", "true");
+  attach.classList.add("busy");
+  try {
+    const content = await readBase64(file);
+    await post("/emulator/send-document", {
+      user_id: userId, first_name: firstName, filename: file.name,
+      mime_type: file.type || MIME_TYPES[extension(file.name)] || null, content_base64: content,
+    });
+  } catch (error) {
+    toast(error.status === 413 ? `»${file.name}« er for stor til at blive sendt.`
+      : "Filen blev ikke sendt: " + error.message, true);
+  } finally {
+    attach.removeAttribute("aria-busy");
+    attach.classList.remove("busy");
+  }
 }
 
 async function press(messageId, data) {
@@ -212,6 +291,14 @@ document.getElementById("composer").addEventListener("submit", (e) => {
   const text = input.value;
   input.value = "";
   send(text).catch((error) => toast("Ikke sendt: " + error.message));
+});
+attach.addEventListener("click", () => {
+  if (attach.getAttribute("aria-busy") !== "true") fileInput.click();
+});
+fileInput.addEventListener("change", () => {
+  const file = fileInput.files[0];
+  fileInput.value = "";  // the same file can be chosen again, as after a "Tjek igen"
+  if (file) sendFile(file);
 });
 document.getElementById("menu-button").addEventListener("click", async () => {
   if (menu.hidden) await loadMenu();
