@@ -83,6 +83,14 @@ class KnowledgeBase:
         """Encode what is not in `known` and switch on dense search; returns the new vectors."""
         return self.retriever.attach_embeddings(embedder, known)
 
+    def missing_embeddings(self, known: dict[str, np.ndarray]) -> list[tuple[str, str, str]]:
+        """(hash, text, kind) of what `attach_embeddings` would encode: to encode it in slices first."""
+        return self.retriever.missing_embeddings(known)
+
+    def encode_missing(self, embedder: Embedder, missing: list[tuple[str, str, str]]) -> dict[str, np.ndarray]:
+        """Slow (a model call): the vectors of a slice of `missing_embeddings`, by hash."""
+        return self.retriever.encode_missing(embedder, missing)
+
     @property
     def dense_ready(self) -> bool:
         return self.retriever.has_dense

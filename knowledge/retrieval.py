@@ -297,21 +297,31 @@ class Retriever:
         the embedding cache's keys (with the model's name)."""
         return [content_hash(f"{kind}\n{text}") for text, kind in self._texts_to_encode()]
 
+    def missing_embeddings(self, known: dict[str, np.ndarray]) -> list[tuple[str, str, str]]:
+        """(hash, text, kind) of every unit and off-topic example whose vector `known` lacks."""
+        pairs = zip(self.unit_hashes(), self._texts_to_encode(), strict=True)
+        return [(key, text, kind) for key, (text, kind) in pairs if key not in known]
+
+    @staticmethod
+    def encode_missing(embedder: Embedder, missing: Sequence[tuple[str, str, str]]) -> dict[str, np.ndarray]:
+        """The vectors of `missing_embeddings` (or a slice of them), by hash."""
+        fresh: dict[str, np.ndarray] = {}
+        for kind in ("passage", "query"):
+            of_kind = [(key, text) for key, text, k in missing if k == kind]
+            if of_kind:
+                vectors = embedder.encode([text for _, text in of_kind], kind=kind)
+                fresh.update({key: vectors[row] for row, (key, _) in enumerate(of_kind)})
+        return fresh
+
     def attach_embeddings(
         self, embedder: Embedder, known: dict[str, np.ndarray] | None = None
     ) -> dict[str, np.ndarray]:
         """Switch on dense search. Encodes only the units missing from `known` (the cache) and
         returns those new vectors, for the caller to store."""
         known = known or {}
-        texts, hashes = self._texts_to_encode(), self.unit_hashes()
-        fresh: dict[str, np.ndarray] = {}
-        for kind in ("passage", "query"):
-            missing = [i for i, (_, k) in enumerate(texts) if k == kind and hashes[i] not in known]
-            if missing:
-                vectors = embedder.encode([texts[i][0] for i in missing], kind=kind)
-                fresh.update({hashes[i]: vectors[row] for row, i in enumerate(missing)})
+        fresh = self.encode_missing(embedder, self.missing_embeddings(known))
         vectors_by_hash = {**known, **fresh}
-        matrix = np.vstack([vectors_by_hash[h] for h in hashes]).astype(np.float32)
+        matrix = np.vstack([vectors_by_hash[h] for h in self.unit_hashes()]).astype(np.float32)
         self._unit_vectors, self._off_topic_vectors = matrix[:len(self.units)], matrix[len(self.units):]
         self.embedder = embedder
         self._point_questions_at_passages()

@@ -331,3 +331,45 @@ def test_the_service_encodes_only_questions_the_words_do_not_decide() -> None:
     vague = asyncio.run(service.answer("hvad med fristen"))
     assert clear.best.article.id == "aktindsigt" and vague.result.mode == "hybrid"
     assert encoded == ["hvad med fristen"]
+
+
+def test_a_first_start_caches_the_embeddings_a_slice_at_a_time(tmp_path, monkeypatch) -> None:
+    """A stop while the embeddings are first made keeps what was encoded, and the next start
+    encodes only the rest (a stop waits for one slice, not the whole knowledge base)."""
+    import asyncio
+
+    from bot.services import knowledge as knowledge_service
+    from bot.storage import Storage
+
+    monkeypatch.setattr(knowledge_service, "ENCODE_SLICE", 3)
+    slices = []
+
+    class LoadedEmbedder(WordEmbedder):
+        model_path = runtime = "test"
+
+        def load(self) -> None:
+            pass
+
+    class StoppingEmbedder(LoadedEmbedder):
+        def encode(self, texts, kind="query"):
+            if sum(slices) >= 3:
+                raise asyncio.CancelledError  # as when the bot stops during the second slice
+            slices.append(len(texts))
+            return super().encode(texts, kind)
+
+    storage = Storage(tmp_path / "bot.sqlite3")
+    knowledge = two_subjects()
+    total = len(knowledge.unit_hashes())
+    fresh_knowledge = KnowledgeBase(list(knowledge.articles.values()))
+    service = knowledge_service.KnowledgeService(fresh_knowledge, StoppingEmbedder())
+    with pytest.raises(asyncio.CancelledError):
+        asyncio.run(service.attach_embeddings(storage.embeddings))
+    assert not fresh_knowledge.dense_ready
+    assert len(storage.embeddings.cached_embeddings("words", fresh_knowledge.unit_hashes())) == 3
+
+    slices.clear()
+    service = knowledge_service.KnowledgeService(fresh_knowledge, LoadedEmbedder())
+    asyncio.run(service.attach_embeddings(storage.embeddings))
+    assert fresh_knowledge.dense_ready and total > 3
+    assert len(storage.embeddings.cached_embeddings("words", fresh_knowledge.unit_hashes())) == total
+    storage.close()

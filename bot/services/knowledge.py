@@ -19,6 +19,7 @@ from knowledge.retrieval import DenseScores
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1000  # longer messages are searched on their beginning
 MAX_BATCH = 32
+ENCODE_SLICE = 32  # units encoded (and cached) at a time while the embeddings are first made
 ENCODERS = 2  # batches encoded at once: one per core
 ENCODER_NICENESS = 5  # encoder threads yield the CPU to the event loop's thread when both want it
 
@@ -50,23 +51,30 @@ class KnowledgeService:
 
     async def attach_embeddings(self, cache: EmbeddingCache) -> None:
         """Load the model and the cached vectors; encode only what changed. Runs in the background:
-        until it is done, questions are answered by the lexical search alone."""
+        until it is done, questions are answered by the lexical search alone. What is missing is
+        encoded and cached a slice at a time, so a stop during a first start waits for one slice
+        (a few seconds), not for the whole knowledge base, and the next start goes on from there."""
         if self.embedder is None:
             return
         started = time.monotonic()
         try:
             await asyncio.to_thread(self.embedder.load)
             known = cache.cached_embeddings(self.embedder.name, self.knowledge.unit_hashes())
-            fresh = await asyncio.to_thread(self.knowledge.attach_embeddings, self.embedder, known)
-            if fresh:
+            cached = len(known)
+            missing = self.knowledge.missing_embeddings(known)
+            for start in range(0, len(missing), ENCODE_SLICE):
+                fresh = await asyncio.to_thread(
+                    self.knowledge.encode_missing, self.embedder, missing[start:start + ENCODE_SLICE])
                 cache.store_embeddings(self.embedder.name, fresh)
+                known.update(fresh)
+            await asyncio.to_thread(self.knowledge.attach_embeddings, self.embedder, known)
         except Exception:
             self.dense_failed = True
             log.exception("embedding model %s could not be used; answering with lexical search only",
                           self.embedder.model_path)
             return
         log.info("dense search ready in %.1f s with %s on %s (%d passages encoded, %d from cache)",
-                 time.monotonic() - started, self.embedder.name, self.embedder.runtime, len(fresh), len(known))
+                 time.monotonic() - started, self.embedder.name, self.embedder.runtime, len(missing), cached)
 
     async def answer(self, question: str) -> Answer:
         question = question[:MAX_QUESTION_CHARS]
