@@ -115,6 +115,107 @@ def test_cpr_number_in_the_body_is_a_fix_and_is_masked_in_the_quote(checker: Dra
     assert report.privacy.cpr_numbers == 1
 
 
+def test_the_decision_must_come_in_the_first_half_of_a_short_letter(checker: DraftChecker) -> None:
+    """Within the first 90 words is not enough in a short letter that gives the facts first."""
+    facts_first = ("Påbud om hegn\n\nVi har modtaget en klage fra naboen over dit nye plankeværk i skellet. Ved "
+                   "besigtigelsen den 18. august målte vi hegnet til 2,3 meter. Lokalplanen siger, at hegn højst må "
+                   "være 1,8 meter. Du fik referatet af besigtigelsen til udtalelse og svarede, at du har brug for læ."
+                   "\n\nKommunen giver dig derfor påbud om at sænke hegnet.\n\nDu kan klage til Planklagenævnet "
+                   "inden 4 uger.\n\nMed venlig hilsen\nHenrik Vang\n")
+    result = next(r for r in checker.check(facts_first, "afgoerelse").results if r.item.id == "afgoerelsen-foerst")
+    assert result.status == "missing" and "sent" in result.reason and "påbud" in result.quote
+
+
+@pytest.mark.parametrize(("decision", "found"), [
+    ("Noah får ikke gratis kørsel til skole.", True),  # a child named, not »du«
+    ("Dine sygedagpenge stopper den 30. juni.", True),
+    ("Vi kan desværre ikke hjælpe dig med et nyt køleskab.", True),
+    ("Kommunen påbyder Dem at fjerne bildelene fra grunden.", True),
+    ("De er blevet tilkendt et ressourceforløb på to år.", True),
+    ("Du skal betale 4.200 kr. tilbage i boligstøtte.", True),
+    ("Du har fået plads i vuggestuen Regnbuen fra 1. august.", True),
+    ("Din ansøgning om hjælp til rengøring er blevet godkendt.", True),
+    ("Du er berettiget til økonomisk friplads.", True),
+    ("Hermed bevilges en ny kørestol.", True),
+    ("Du fik lægens erklæring til udtalelse den 25. maj.", False),  # what happened, not the decision
+    ("Hjælp, der gives efter serviceloven, skal dække et varigt behov.", False),  # the rule, not the decision
+    ("Vi har truffet afgørelse i din sag om hjælp.", False),  # that there is a decision, not what it is
+])
+def test_ways_of_stating_the_decision(checker: DraftChecker, decision: str, found: bool) -> None:
+    text = f"Kære Inger\n\n{decision}\n\nEfter serviceloven § 83 kan kommunen give hjælp, når behovet er varigt."
+    assert (status(checker, text, "afgoerelse", "afgoerelsen-foerst") == "ok") is found
+
+
+@pytest.mark.parametrize(("item", "sentence", "found"), [
+    ("regler", "Efter bestemmelserne i servicelovens kapitel 16 kan kommunen give hjælp.", True),
+    ("regler", "Efter reglerne om enkeltydelser kan kommunen kun hjælpe ved uforudsete udgifter.", True),
+    ("hensyn", "I vurderingen indgår, at du har en ægtefælle, der kan hjælpe.", True),
+    ("hensyn", "Det er indgået i vurderingen, at du har fået en ny støvsuger.", True),
+    ("hensyn", "Der er ved afgørelsen lagt særlig vægt på dit eget ønske.", True),
+    ("hensyn", "Vi har vejet dit ønske op imod naboernes udsigt.", True),
+    ("hensyn", "Afgørende for os har været, at du selv kan klare opgaven.", True),
+    ("hensyn", "Vi vurderer sagen igen, hvis du klager.", False),  # the klagevejledning's genvurdering
+    ("fakta", "Vi har bygget afgørelsen på oplysninger fra hjemmeplejen og dit eget brev.", True),
+    ("fakta", "Skolevejen er 5,4 km, målt fra jeres adresse ad den korteste vej.", True),
+    ("fakta", "Af din ansøgning fremgår det, at du bor alene.", True),
+    ("fakta", "Din arbejdsgiver har indberettet, at din løn steg fra 1. september.", True),
+    ("fakta", "Lægen har i lægeerklæring af 2. marts beskrevet dine smerter.", True),
+    ("fakta", "Afgørelsen er truffet på baggrund af oplysningerne fra din læge.", True),
+    ("fakta", "Vi har modtaget din ansøgning af 3. februar.", False),  # only what was applied for
+])
+def test_rules_considerations_and_facts_in_other_words(checker: DraftChecker, item: str, sentence: str,
+                                                        found: bool) -> None:
+    text = f"Kære Inger\n\nDu får ikke hjælp til rengøring.\n\n{sentence}\n\nMed venlig hilsen\nJonas Birk"
+    assert (status(checker, text, "afgoerelse", item) == "ok") is found
+
+
+@pytest.mark.parametrize(("klage", "found"), [
+    ("Afgørelsen kan påklages til Ankestyrelsen. Fristen er fire uger.", True),
+    ("Du kan klage via Klageportalen. Klagen skal være indgivet inden 4 uger fra den dag, du fik afgørelsen.", True),
+    ("Hvis du vil klage, skal du gøre det senest fire uger efter, at du har modtaget brevet. Klagen skal "
+     "sendes til Ankestyrelsen gennem os.", True),
+    ("Du kan klage over afgørelsen inden for fire uger.", False),  # to whom?
+    ("Hvis du er uenig i afgørelsen, kan du klage til os.", False),  # by when?
+    ("Har du spørgsmål, er du velkommen til at ringe til mig inden for de næste to uger.", False),
+])
+def test_klagevejledning_in_other_words(checker: DraftChecker, klage: str, found: bool) -> None:
+    text = LETTER.replace("Du kan klage til Ankestyrelsen inden fire uger. Send klagen til os.", klage)
+    assert (status(checker, text, "afgoerelse", "klagevejledning") == "ok") is found
+
+
+def test_klagevejledning_is_needed_when_part_of_the_application_is_refused(checker: DraftChecker) -> None:
+    text = LETTER.replace("Du får ikke hjælp til rengøring.",
+                          "Du får hjælp til bad, som du har søgt om, men vi nedsætter hjælpen til rengøring.")
+    text = text.replace("Du kan klage til Ankestyrelsen inden fire uger. Send klagen til os.", "")
+    assert status(checker, text, "afgoerelse", "klagevejledning") == "missing"
+
+
+@pytest.mark.parametrize(("heard", "found"), [
+    ("Udtalelsen fik I til gennemsyn den 3. februar, og I har ikke haft bemærkninger.", True),
+    ("Vi har givet dig mulighed for at kommentere oplysningerne.", True),
+    ("Du fik lægens erklæring til kommentarer den 25. maj og svarede, at du er uenig.", True),
+    ("Du har mulighed for at klage over afgørelsen.", False),  # the klagevejledning, not a hearing
+    ("Hvis du har bemærkninger til afgørelsen, kan du kontakte os.", False),
+])
+def test_partshoering_in_other_words(checker: DraftChecker, heard: str, found: bool) -> None:
+    text = LETTER.replace("Ved hjemmebesøget", f"Din læge skriver i en lægeerklæring, at du er rask. {heard}\n"
+                                                "Ved hjemmebesøget")
+    assert (status(checker, text, "afgoerelse", "partshoering") == "ok") is found
+
+
+def test_partshoering_is_needed_when_others_have_reported(checker: DraftChecker) -> None:
+    text = LETTER.replace("Ved hjemmebesøget", "Din arbejdsgiver har indberettet, at din løn er steget. Ved "
+                                               "hjemmebesøget")
+    assert status(checker, text, "afgoerelse", "partshoering") == "missing"
+
+
+@pytest.mark.parametrize("signature", ["Dato: 2026-03-12\nSagsbehandler: Jonas Birk",
+                                       "2026-03-12\nJonas Birk\nMobil: 40 50 60 70"])
+def test_contact_and_date_in_other_forms(checker: DraftChecker, signature: str) -> None:
+    text = LETTER.replace("12. marts 2026\n", "").replace("Med venlig hilsen\nJonas Birk, tlf. 72 11 40 20", signature)
+    assert status(checker, text, "afgoerelse", "kontakt-og-dato") == "ok"
+
+
 # -- sagsfremstilling: one test per rule -----------------------------------------------------------
 
 CASE = """Nye åbningstider på biblioteket
@@ -188,6 +289,93 @@ def test_wording_that_takes_sides_is_quoted(checker: DraftChecker) -> None:
     assert result.status == "missing" and "heldigvis" in result.quote
 
 
+def test_indstilling_at_the_end_of_a_short_case_is_late(checker: DraftChecker) -> None:
+    """Within the first 150 words is not enough when the indstilling closes a short case."""
+    last = CASE.replace("Indstilling\nForvaltningen indstiller, at Kulturudvalget godkender nye åbningstider på "
+                        "hovedbiblioteket.\n\n", "") + (
+        "\nIndstilling\nForvaltningen indstiller, at Kulturudvalget godkender nye åbningstider.\n")
+    result = next(r for r in checker.check(last, "sagsfremstilling").results if r.item.id == "indstilling-foerst")
+    assert len(last.split()) < 150 and result.status == "missing" and "sent" in result.reason
+
+
+@pytest.mark.parametrize(("indstilling", "found"), [
+    ("2. Beslutningspunkter\nAt Kulturudvalget godkender nye åbningstider.", True),
+    ("Det foreslås, at Kulturudvalget godkender nye åbningstider.", True),
+    ("Kulturudvalget bedes godkende nye åbningstider.", True),
+    ("Plan og Kultur indstiller til Kulturudvalget, at de nye åbningstider godkendes.", True),
+    ("Forvaltningen vil gerne høre udvalgets holdning til nye åbningstider.", False),  # a drøftelse
+])
+def test_ways_of_writing_the_indstilling(checker: DraftChecker, indstilling: str, found: bool) -> None:
+    text = CASE.replace("Indstilling\nForvaltningen indstiller, at Kulturudvalget godkender nye åbningstider på "
+                        "hovedbiblioteket.", indstilling)
+    assert (status(checker, text, "sagsfremstilling", "indstilling-foerst") == "ok") is found
+
+
+SECTIONS = {
+    "baggrund": "Baggrund\nUdvalget bad på sit møde den 4. februar om et forslag.\n",
+    "lovgrundlag-og-kompetence": "Lovgrundlag\nÅbningstiderne fastsættes efter lov om biblioteksvirksomhed § 2. "
+                                 "Udvalget har kompetencen.\n",
+    "oekonomi": "Økonomi\nForslaget har ingen økonomiske konsekvenser.\n",
+    "konsekvenser": "Konsekvenser\nFor borgerne betyder forslaget flere åbne timer.\n",
+    "alternativer": "Handlemuligheder\nUdvalget kan også vælge at fastholde de nuværende åbningstider.\n",
+    "hoering-og-inddragelse": "Høring\nMED-udvalget har haft forslaget i høring.\n",
+    "tidsplan": "Tidsplan\nDe nye åbningstider træder i kraft 1. september 2026.\n",
+    "bilag": "Bilag\nBilag 1: Besøgstal\n",
+}
+
+
+@pytest.mark.parametrize(("item", "section", "found"), [
+    ("baggrund", "3. Baggrund\nBiblioteket har åbent fem dage om ugen.", True),  # a numbered heading
+    ("baggrund", "Sagen handler om, at biblioteket skal have nye åbningstider.", True),
+    ("baggrund", "I dag har biblioteket åbent fem dage om ugen, og besøgstallet er faldet.", True),
+    ("baggrund", "Mange borgere har efterlyst åbent om aftenen.", True),
+    ("baggrund", "Som opfølgning på budgetaftalen for 2026 lægges et forslag frem.", True),
+    ("baggrund", "Redegørelse\nBiblioteket har åbent fem dage om ugen.", True),
+    ("baggrund", "På baggrund af ovenstående lægges sagen frem til beslutning.", False),
+    ("lovgrundlag-og-kompetence", "Efter biblioteksloven skal de nye tider godkendes af Byrådet.", True),
+    ("lovgrundlag-og-kompetence", "Efter lov om biblioteksvirksomhed er det Kulturudvalget, der beslutter.", True),
+    ("lovgrundlag-og-kompetence", "Efter biblioteksloven vedtager Byrådet tiderne endeligt.", True),
+    ("lovgrundlag-og-kompetence", "Juridiske forhold\nByrådet er bevillingsmyndighed og fastsætter tiderne.", True),
+    ("lovgrundlag-og-kompetence", "Efter biblioteksloven fastsætter kommunen selv åbningstiderne.", False),
+    ("oekonomi", "Forslaget har ingen direkte økonomiske konsekvenser for kommunen.", True),
+    ("oekonomi", "4. Økonomi og finansiering\nUdvidelsen er udgiftsneutral.", True),
+    ("oekonomi", "Økonomiske forhold\nDer er afsat midler i rammen.", True),
+    ("konsekvenser", "Naboerne på Møllevej vil få mere trafik om aftenen.", True),
+    ("konsekvenser", "Brugerne kan forvente, at der er personale til stede hver aften.", True),
+    ("konsekvenser", "Forældre, der i dag kommer om morgenen, skal fremover komme senere.", True),
+    ("konsekvenser", "De nye tider vil give flere besøgende om aftenen.", True),
+    ("konsekvenser", "Forvaltningen vil give udvalget en status efter et år.", False),
+    ("alternativer", "En anden mulighed er kun at udvide om aftenen.", True),
+    ("alternativer", "Hvis udvalget ikke godkender forslaget, fortsætter biblioteket som i dag.", True),
+    ("alternativer", "Forslaget skal bevare den nuværende kvalitet i betjeningen.", False),
+    ("hoering-og-inddragelse", "Medarbejderne er blevet hørt på et personalemøde.", True),
+    ("hoering-og-inddragelse", "Forvaltningen har været i dialog med brugerrådet.", True),
+    ("hoering-og-inddragelse", "Forvaltningen er i dialog med leverandøren om prisen.", False),
+    ("tidsplan", "Videre proces\nBorgerne får besked på hjemmesiden, når udvalget har besluttet.", True),
+    ("tidsplan", "Stillingerne slås op i marts, og de nye tider starter efter sommerferien.", True),
+    ("tidsplan", "Ikrafttræden\nDe nye tider gælder, når udvalget har godkendt dem.", True),
+    ("bilag", "Bilagsoversigt: Besøgstal 2025", True),
+])
+def test_sections_in_other_words(checker: DraftChecker, item: str, section: str, found: bool) -> None:
+    text = CASE.replace(SECTIONS[item], section + "\n")
+    assert (status(checker, text, "sagsfremstilling", item) == "ok") is found
+
+
+def test_a_title_for_citizens_is_not_a_consequence(checker: DraftChecker) -> None:
+    text = "Nyt tilbud for borgere med demens\n\n" + CASE.replace(SECTIONS["konsekvenser"], "").split("\n", 1)[1]
+    assert status(checker, text, "sagsfremstilling", "konsekvenser") == "missing"
+
+
+def test_the_indstilling_does_not_say_who_has_the_competence(checker: DraftChecker) -> None:
+    """»…, at Kultur- og Fritidsudvalget godkender« is what is asked for, not who decides."""
+    text = CASE.replace("Kulturudvalget godkender", "Kultur- og Fritidsudvalget godkender").replace(
+        " Udvalget har kompetencen.", "")
+    assert status(checker, text, "sagsfremstilling", "lovgrundlag-og-kompetence") == "missing"
+    said = text.replace("Åbningstiderne fastsættes", "Kultur- og Fritidsudvalget fastsætter åbningstiderne. De "
+                                                     "fastsættes")
+    assert status(checker, said, "sagsfremstilling", "lovgrundlag-og-kompetence") == "ok"
+
+
 def test_the_fixes_come_most_important_first(checker: DraftChecker) -> None:
     report = checker.check("Nye åbningstider\n\nBilag\nBilag 1: Besøgstal", "sagsfremstilling")
     weights = [r.item.weight for r in report.missing]
@@ -209,13 +397,30 @@ class KeywordEmbedder:
 
 def test_the_model_recognises_a_section_in_other_words(checks) -> None:
     text = CASE.replace("Tidsplan\nDe nye åbningstider træder i kraft 1. september 2026.\n",
-                        "Arbejdet går i gang efter sommerferien og skal være færdigt til jul.\n")
+                        "Alt skal være færdigt til jul, så de nye tider kan bruges i det nye år.\n")
     without = DraftChecker(checks).check(text, "sagsfremstilling")
     assert next(r for r in without.results if r.item.id == "tidsplan").status == "missing"
     report = DraftChecker(checks, KeywordEmbedder()).check(text, "sagsfremstilling")
     result = next(r for r in report.results if r.item.id == "tidsplan")
-    assert result.status == "ok" and result.by_model and "sommerferien" in result.quote
+    assert result.status == "ok" and result.by_model and "til jul" in result.quote
     assert report.model_used
+
+
+class KlageEmbedder:
+    """A stand-in model for which every sentence reads like a klagevejledning."""
+
+    def encode(self, texts, kind="query"):
+        return np.array([[1.0, 0.0] for _ in texts], dtype=np.float32)
+
+
+def test_the_model_never_ticks_an_item_kept_from_it(checks) -> None:
+    """Klagevejledning needs a klageinstans and a deadline: no sentence's likeness can show them."""
+    text = LETTER.replace("Du kan klage til Ankestyrelsen inden fire uger. Send klagen til os.",
+                          "Hvis du er uenig i afgørelsen, er du meget velkommen til at klage til os.")
+    report = DraftChecker(checks, KlageEmbedder()).check(text, "afgoerelse")
+    result = next(r for r in report.results if r.item.id == "klagevejledning")
+    assert result.status == "missing" and not result.by_model and result.reason == "Mangler klagefristen."
+
 
 
 # -- klarsprog ----------------------------------------------------------------------------------
@@ -343,13 +548,16 @@ def test_the_checklists_are_validated(tmp_path: Path) -> None:
         "kind: afgoerelse\nitems:\n"
         "  - {id: Bad Id, title: x, missing: y, article: nope, patterns: ['(']}\n"
         "  - {id: ok, title: x, missing: y, article: fvl-begrundelse, patterns: ['a*']}\n"
-        "  - {id: extra, title: x, missing: y, article: fvl-begrundelse, colour: red, patterns: [b]}\n",
+        "  - {id: extra, title: x, missing: y, article: fvl-begrundelse, colour: red, patterns: [b]}\n"
+        "  - {id: share, title: x, missing: y, article: fvl-begrundelse, within_share: 2, model: maybe, "
+        "patterns: [c]}\n",
         encoding="utf-8")
     (tmp_path / "broken.yaml").write_text("kind: [", encoding="utf-8")
     _, problems = load_checks(tmp_path, article_ids={"fvl-begrundelse"})
     text = "\n".join(problems)
     for expected in ("id must be", "does not exist", "bad pattern", "matches empty text", "unknown field 'colour'",
-                     "not valid YAML", "no checklist for sagsfremstilling"):
+                     "not valid YAML", "no checklist for sagsfremstilling", "within_share must be",
+                     "model must be true or false"):
         assert expected in text, expected
 
 

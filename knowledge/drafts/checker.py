@@ -209,9 +209,16 @@ class DraftChecker:
         if first_match is None:  # an avoid-only item without a match
             return ItemResult(item, "ok", "")
         sentence = _sentence_at(parts, first_match)
-        if item.within_first is not None and self._word_index(offsets, first_match) >= item.within_first:
+        if self._too_late(item, self._word_index(offsets, first_match), len(offsets)):
             return ItemResult(item, "missing", item.late or item.missing, quote(sentence.text) if sentence else None)
         return ItemResult(item, "ok", "", quote(sentence.text) if sentence else None)
+
+    @staticmethod
+    def _too_late(item: Item, index: int, total: int) -> bool:
+        """Whether a match at word `index` of `total` comes after where `item` must start."""
+        if item.within_first is not None and index >= item.within_first:
+            return True
+        return item.within_share is not None and index >= item.within_share * total
 
     @staticmethod
     def _word_index(offsets: list[int], position: int) -> int:
@@ -249,17 +256,17 @@ class DraftChecker:
 
     def _recognise_by_model(self, kind: str, results: list[ItemResult], parts: list[Sentence],
                             offsets: list[int]) -> bool:
-        """Items missing by the patterns (not too late, not failed on an avoided phrase) get a second
-        look: the few sentences sharing most words with the item's examples are encoded and compared
-        with the examples. Returns whether the model was asked."""
+        """Items missing by the patterns (not too late, not failed on an avoided phrase, not kept from
+        the model) get a second look: the few sentences sharing most words with the item's examples
+        are encoded and compared with the examples. Returns whether the model was asked."""
         open_items = [(i, r) for i, r in enumerate(results)
-                      if r.status == "missing" and r.item.examples and r.quote is None]
+                      if r.status == "missing" and r.item.examples and r.item.model and r.quote is None]
         if not open_items or not parts:
             return False
         chosen: dict[int, set[int]] = {}
         for index, result in open_items:
-            eligible = [n for n, s in enumerate(parts) if s.words >= MODEL_MIN_WORDS and (
-                result.item.within_first is None or self._word_index(offsets, s.start) < result.item.within_first)]
+            eligible = [n for n, s in enumerate(parts) if s.words >= MODEL_MIN_WORDS
+                        and not self._too_late(result.item, self._word_index(offsets, s.start), len(offsets))]
             chosen[index] = set(_closest_by_words(parts, eligible, result.item.examples, MODEL_CANDIDATES))
         wanted = sorted(set().union(*chosen.values()))[:MODEL_MAX_SENTENCES]
         if not wanted:

@@ -23,8 +23,8 @@ DEFAULT_DIR = Path(__file__).resolve().parent.parent / "checks"
 KINDS = {"afgoerelse": "afgørelse", "sagsfremstilling": "sagsfremstilling"}
 RULES = ("no_cpr",)
 SPECIAL_FILES = ("klarsprog.yaml", "privatliv.yaml")
-ITEM_KEYS = {"id", "title", "missing", "article", "weight", "patterns", "needs", "within_first", "late",
-             "only_if", "not_needed_if", "still_needed_if", "avoid", "avoid_reason", "examples", "rule"}
+ITEM_KEYS = {"id", "title", "missing", "article", "weight", "patterns", "needs", "within_first", "within_share", "late",
+             "only_if", "not_needed_if", "still_needed_if", "avoid", "avoid_reason", "examples", "model", "rule"}
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ class Item:
     weight: int = 1  # the most important fixes come first
     needs: tuple[Group, ...] = ()  # every group must match
     within_first: int | None = None  # words: the match must start this early
+    within_share: float | None = None  # and within this share of the text (0-1): "first" in a short draft too
     late: str | None = None  # the reason when it matches, but too late
     only_if: tuple[re.Pattern[str], ...] = ()  # checked only when one of these matches
     not_needed_if: tuple[re.Pattern[str], ...] = ()
@@ -52,6 +53,7 @@ class Item:
     avoid: tuple[re.Pattern[str], ...] = ()  # a match makes the item fail, quoted
     avoid_reason: str | None = None
     examples: tuple[str, ...] = ()  # how the section reads in other words, for the model
+    model: bool = True  # whether the model may tick it (False: it needs facts a pattern checks, e.g. a deadline)
     rule: str | None = None  # a built-in rule instead of patterns (RULES)
 
 
@@ -200,6 +202,10 @@ def _item(path: Path, number: int, raw: object, article_ids: set[str] | None, pr
     within_first = raw.get("within_first")
     if within_first is not None and (not isinstance(within_first, int) or within_first < 1):
         problems.append(f"{path}: {where}: within_first must be a positive number of words")
+    within_share = raw.get("within_share")
+    if within_share is not None and (isinstance(within_share, bool) or not isinstance(within_share, (int, float))
+                                     or not 0 < within_share <= 1):
+        problems.append(f"{path}: {where}: within_share must be a number above 0 and at most 1")
     weight = raw.get("weight", 1)
     if not isinstance(weight, int) or not 1 <= weight <= 10:
         problems.append(f"{path}: {where}: weight must be a whole number from 1 to 10")
@@ -207,6 +213,9 @@ def _item(path: Path, number: int, raw: object, article_ids: set[str] | None, pr
     if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
         problems.append(f"{path}: {where}: examples must be a list of texts")
         examples = []
+    model = raw.get("model", True)
+    if not isinstance(model, bool):
+        problems.append(f"{path}: {where}: model must be true or false")
     only_if = _patterns(path, f"{where} only_if", raw.get("only_if"), problems)
     not_needed_if = _patterns(path, f"{where} not_needed_if", raw.get("not_needed_if"), problems)
     still_needed_if = _patterns(path, f"{where} still_needed_if", raw.get("still_needed_if"), problems)
@@ -214,9 +223,10 @@ def _item(path: Path, number: int, raw: object, article_ids: set[str] | None, pr
         return None
     return Item(
         id=item_id, title=raw["title"].strip(), missing=raw["missing"].strip(), article=article, weight=weight,
-        needs=tuple(groups), within_first=within_first, late=raw.get("late"), only_if=only_if,
+        needs=tuple(groups), within_first=within_first,
+        within_share=float(within_share) if within_share is not None else None, late=raw.get("late"), only_if=only_if,
         not_needed_if=not_needed_if, still_needed_if=still_needed_if, avoid=avoid,
-        avoid_reason=raw.get("avoid_reason"), examples=tuple(e.strip() for e in examples), rule=rule,
+        avoid_reason=raw.get("avoid_reason"), examples=tuple(e.strip() for e in examples), model=model, rule=rule,
     )
 
 
