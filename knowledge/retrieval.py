@@ -38,6 +38,7 @@ from knowledge.text import Analyzer
 
 MODES = ("lexical", "dense", "hybrid")
 DOMAIN_TERM_MAX_SHARE = 0.1  # a title or tag word of more articles than this names no subject of its own
+HEADING = re.compile(r"\*\*[^*\n]+\*\*")  # a paragraph that is only a bold heading
 ASIDE = re.compile(r"\W*(eksempel|eksempler|husk|tip|fx)\b", re.IGNORECASE)
 
 
@@ -112,10 +113,10 @@ def group_paragraphs(parts: list[str], limit: int) -> list[str]:
 def split_passages(body: str) -> list[str]:
     """The article's passages: one per paragraph (the first one is the answer), except that a
     paragraph ending in a colon ("**Klagevejledningen skal indeholde:**") stays with the list after
-    it. The reply is chosen among these, so each should be able to stand alone."""
+    it, and a heading alone ("**Hvad siger reglerne?**") with the paragraph it heads. The reply is chosen among these, so each should be able to stand alone."""
     passages: list[str] = []
     for paragraph in paragraphs(body):
-        if passages and passages[-1].rstrip("* ").endswith(":"):
+        if passages and (passages[-1].rstrip("* ").endswith(":") or HEADING.fullmatch(passages[-1])):
             passages[-1] = f"{passages[-1]}\n\n{paragraph}"
         else:
             passages.append(paragraph)

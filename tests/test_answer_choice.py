@@ -67,6 +67,11 @@ def test_a_paragraph_ending_in_a_colon_stays_with_its_list() -> None:
     assert len(passages) == 4
 
 
+def test_a_heading_alone_stays_with_the_paragraph_it_heads() -> None:
+    passages = split_passages("Svaret.\n\n**Hvem er omfattet?**\n\nAlle borgere over 15 år.\n\n**Fx** en sætning.")
+    assert passages == ["Svaret.", "**Hvem er omfattet?**\n\nAlle borgere over 15 år.", "**Fx** en sætning."]
+
+
 def test_the_reply_shows_the_paragraph_that_answers_led_by_the_answer_paragraph(knowledge: KnowledgeBase) -> None:
     text = reply_text(knowledge, "mangler klagevejledningen – begynder klagefristen så at løbe?")
     assert text.index("skal den have en klagevejledning") < text.index("begynder klagefristen som udgangspunkt ikke")
