@@ -113,7 +113,8 @@ def group_paragraphs(parts: list[str], limit: int) -> list[str]:
 def split_passages(body: str) -> list[str]:
     """The article's passages: one per paragraph (the first one is the answer), except that a
     paragraph ending in a colon ("**Klagevejledningen skal indeholde:**") stays with the list after
-    it, and a heading alone ("**Hvad siger reglerne?**") with the paragraph it heads. The reply is chosen among these, so each should be able to stand alone."""
+    it, and a heading alone ("**Hvad siger reglerne?**") with the paragraph it heads. The reply is
+    chosen among these, so each should be able to stand alone."""
     passages: list[str] = []
     for paragraph in paragraphs(body):
         if passages and (passages[-1].rstrip("* ").endswith(":") or HEADING.fullmatch(passages[-1])):
@@ -234,6 +235,7 @@ class Retriever:
             self.analyzer.add_vocabulary(self.analyzer.words(unit.text))
         self._off_topic_words = [{t for example in topic.examples for t in self.analyzer.tokens(example)}
                                  for topic in self.off_topics]
+        self._everyday_words: set[str] = set().union(*self._off_topic_words) if self._off_topic_words else set()
         self._article_ids = list(self.articles)
         position = {article_id: i for i, article_id in enumerate(self._article_ids)}
         self._article_of_unit = np.array([position[u.article_id] for u in self.units], dtype=np.int64)
@@ -264,8 +266,8 @@ class Retriever:
             for term in terms:
                 counts[term] = counts.get(term, 0) + 1
         common = max(3, int(DOMAIN_TERM_MAX_SHARE * len(self.articles)))
-        everyday = set().union(*self._off_topic_words) if self._off_topic_words else set()
-        return {t for t, n in counts.items() if len(t) >= 5 and not t.isdigit() and n <= common and t not in everyday}
+        return {t for t, n in counts.items()
+                if len(t) >= 5 and not t.isdigit() and n <= common and t not in self._everyday_words}
 
     @staticmethod
     def _inverse_document_frequencies(token_sets: list[set[str]]) -> dict[str, float]:
@@ -353,10 +355,12 @@ class Retriever:
     # -- signals ---------------------------------------------------------------------------------
 
     def correct_spelling(self, tokens: list[str]) -> list[str]:
-        """Replace a token the index does not know by its nearest known token (one or two typos)."""
+        """Replace a token the index does not know by its nearest known token (one or two typos). A
+        word of the off-topic catalog's examples is left as it is ("opskrift" is not a misspelt "skrift")."""
         corrected = []
         for token in tokens:
-            if token in self._vocabulary or len(token) < 5 or token.startswith("§") or token.isdigit():
+            if (token in self._vocabulary or token in self._everyday_words or len(token) < 5
+                    or token.startswith("§") or token.isdigit()):
                 corrected.append(token)
                 continue
             allowed = 1 if len(token) < 8 else 2

@@ -142,6 +142,17 @@ def test_a_role_opening_is_left_out_of_the_search(knowledge: KnowledgeBase) -> N
     assert knowledge.search_text("fvl § 19: hvad står der") == "fvl § 19: hvad står der"
 
 
+def test_a_word_of_the_off_topic_catalog_is_not_spelt_into_a_subject_of_the_articles() -> None:
+    cooking = OffTopic("uden-for-arbejdet", "Uden for arbejdet", "Det ligger uden for mit område.",
+                       ("har du en opskrift på boller", "opskrift lasagne"))
+    knowledge = KnowledgeBase([article("skrift", "Skriftlighed", "Afgørelser skal være skriftlige "
+                                       "(forvaltningsloven § 22).", tags=("skrift",))], [cooking])
+    retriever = knowledge.retriever
+    tokens = retriever.analyzer.tokens("opskrift boller")
+    assert retriever.correct_spelling(tokens) == tokens
+    assert retriever.correct_spelling(["skrrift"]) == ["skrift"]  # a typo is still corrected
+
+
 def test_a_subject_of_the_articles_keeps_a_question_from_the_off_topic_reply() -> None:
     calendar = OffTopic("it-support", "IT-problemer", "Kontakt jeres IT-support.",
                         ("min kalender i outlook virker ikke", "kalender outlook fejl",
