@@ -188,7 +188,10 @@ class DraftChecker:
                 and not any(p.search(text) for p in item.still_needed_if)):
             return ItemResult(item, "not_needed", "")
         for pattern in item.avoid:
-            match = pattern.search(text)
+            # Only where the item must stand: »drøftelse« in a later section does not undo a decidable
+            # indstilling at the top.
+            match = next((m for m in pattern.finditer(text)
+                          if not self._too_late(item, self._word_index(offsets, m.start()), len(offsets))), None)
             if match:
                 sentence = _sentence_at(parts, match.start())
                 return ItemResult(item, "missing", item.avoid_reason or item.missing,
