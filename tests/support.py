@@ -23,6 +23,7 @@ import httpx
 from aiohttp import web
 
 from bot.localmode.emulator import BotApiEmulator
+from bot.storage import Storage
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_TOKEN = "123456:TEST-token-for-the-emulator-0000000000"
@@ -112,14 +113,20 @@ class BotProcess:
             [sys.executable, str(self.script), *self.args],
             cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()}")
-            if ready is None or ready():
-                return self
-            time.sleep(0.1)
-        raise RuntimeError(f"bot did not get ready in {timeout} s:\n{self.log()}")
+        try:
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"bot exited with {self.process.returncode}:\n{self.log()}")
+                if ready is None or ready():
+                    return self
+                time.sleep(0.1)
+            raise RuntimeError(f"bot did not get ready in {timeout} s:\n{self.log()}")
+        except BaseException:
+            # No fixture will stop a bot that never got ready: it would go on polling an emulator
+            # that is gone, for as long as the machine runs.
+            self.stop()
+            raise
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -176,18 +183,28 @@ class ChatUser:
         """The bot's messages in this chat, as they are now (edits applied)."""
         return [e["message"] for e in self.events() if e["sender"] == "bot"]
 
-    def wait_for(self, predicate: Callable[[dict], bool], timeout: float = 20.0) -> dict:
-        """The next bot message (new or edited since the last wait) that satisfies `predicate`."""
+    def wait_for(self, predicate: Callable[[dict], bool], timeout: float = 20.0, since: int | None = None) -> dict:
+        """The next bot message (new or edited since the last wait, or since the chat position
+        `since`) that satisfies `predicate`.
+
+        `since` is for messages whose order is not fixed: a reply and a push that the outbox sends
+        at about the same moment arrive in either order, so wait for each from the same `mark()`."""
+        after = self.seen if since is None else since
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for event in self.events(self.seen, wait=min(2.0, max(0.1, deadline - time.monotonic()))):
+            for event in self.events(after, wait=min(2.0, max(0.1, deadline - time.monotonic()))):
+                after = max(after, event["seq"])
                 self.seen = max(self.seen, event["seq"])
                 if event["sender"] == "bot" and predicate(event["message"]):
                     return event["message"]
         raise AssertionError(f"no matching bot message within {timeout} s; chat: {self.bot_messages()[-3:]}")
 
-    def wait_for_text(self, fragment: str, timeout: float = 20.0) -> dict:
-        return self.wait_for(lambda m: fragment in (m.get("text") or m.get("caption") or ""), timeout)
+    def wait_for_text(self, fragment: str, timeout: float = 20.0, since: int | None = None) -> dict:
+        return self.wait_for(lambda m: fragment in (m.get("text") or m.get("caption") or ""), timeout, since)
+
+    def mark(self) -> int:
+        """How far the chat has been read (for `wait_for(..., since=...)`)."""
+        return self.seen
 
     def ask(self, text: str, timeout: float = 20.0) -> dict:
         """Send a message and return the bot's next new message after it."""
@@ -211,6 +228,22 @@ class ChatUser:
         response = self.http.post("/emulator/vote", json={"user_id": self.user_id, "poll_id": poll_id,
                                                           "option_ids": [option]})
         response.raise_for_status()
+
+
+def learner_with_days(db_path: Path, user_id: int, weekdays: str) -> None:
+    """A learner who has written before and chose `weekdays` (e.g. "" for no days of their own).
+
+    Created and set in one transaction: a new learner has the default days (Monday to Friday at
+    09:00), so on a weekday afternoon their own push is due at once, and the bot's push tick
+    (every second in these tests) could send it between their first message and a later change
+    of days. Tests that count or wait for pushes start from a learner made here."""
+    storage = Storage(db_path)
+    try:
+        with storage.learners.transaction():
+            storage.learners.touch_learner(user_id, user_id, datetime.now(UTC))
+            storage.learners.update_learner_settings(user_id, weekdays=weekdays)
+    finally:
+        storage.close()
 
 
 def buttons(message: dict) -> list[str]:

@@ -15,7 +15,7 @@ from bot.storage import Storage
 from knowledge.articles import load_articles
 from quizzes.bank import load_bank
 from tests.conftest import start_bot
-from tests.support import BotProcess, ChatUser, EmulatorThread, buttons, midday_zone
+from tests.support import BotProcess, ChatUser, EmulatorThread, buttons, learner_with_days, midday_zone
 from tests.test_e2e_quiz import count, wait_for_poll
 
 ZONE = midday_zone()
@@ -71,9 +71,8 @@ def test_a_campaign_on_a_day_outside_the_learners_own_days(rules_bot: BotProcess
                   push_time=(local_now() - timedelta(minutes=1)).strftime("%H:%M"))
     today = local_now().weekday()
     other_days = ",".join(str(d) for d in range(7) if d != today)
+    learner_with_days(rules_bot.db_path, 7001, other_days)
     user = ChatUser(own_emulator.url, 7001)
-    user.ask("/start")
-    db(rules_bot, "UPDATE learners SET weekdays = ? WHERE user_id = 7001", other_days)
     user.send("/start uden-egne-dage")
     # One push at the campaign's time, naming the round it opens: 2 questions, "1 minut".
     push = user.wait_for(lambda m: "spørgsmål klar" in (m.get("text") or ""), timeout=30)
@@ -86,20 +85,25 @@ def test_a_campaign_on_a_day_outside_the_learners_own_days(rules_bot: BotProcess
 
 
 def test_pause_during_a_campaign_stops_its_pushes(rules_bot: BotProcess, own_emulator: EmulatorThread) -> None:
+    # The campaign's time is moved to the past only once the learner has paused.
     make_campaign(rules_bot, "pause-hold", areas="digital",
-                  push_time=(local_now() + timedelta(seconds=90)).strftime("%H:%M"))
+                  push_time=(local_now() + timedelta(hours=2)).strftime("%H:%M"))
+    learner_with_days(rules_bot.db_path, 7002, "")
     user = join(own_emulator, 7002, "pause-hold")
-    db(rules_bot, "UPDATE learners SET weekdays = '' WHERE user_id = 7002")
     assert "Pause i 3 dage" in user.ask("/pause 3")["text"]
     db(rules_bot, "UPDATE campaigns SET push_time = ? WHERE name = 'Kampagne pause-hold'",
        (local_now() - timedelta(minutes=1)).strftime("%H:%M"))
     time.sleep(4)  # several ticks past the campaign's time
     assert count(rules_bot, "SELECT COUNT(*) FROM outbox WHERE user_id = 7002 AND kind = 'push'") == 0
-    user.ask("/genoptag")
-    user.wait_for(lambda m: "spørgsmål klar" in (m.get("text") or ""), timeout=30)
+    # The push is due as soon as the pause ends: it may arrive before the reply.
+    resumed = user.mark()
+    user.send("/genoptag")
+    user.wait_for_text("Du får igen dine daglige spørgsmål", since=resumed)
+    user.wait_for(lambda m: "spørgsmål klar" in (m.get("text") or ""), timeout=30, since=resumed)
 
 
 def test_erasure_then_progress_stores_nothing(rules_bot: BotProcess, own_emulator: EmulatorThread) -> None:
+    learner_with_days(rules_bot.db_path, 7003, "")  # no push of their own to cross the replies
     user = ChatUser(own_emulator.url, 7003)
     user.ask("/start")
     confirm = user.ask("/slet_mine_data")
@@ -110,7 +114,9 @@ def test_erasure_then_progress_stores_nothing(rules_bot: BotProcess, own_emulato
     user.ask("Hvad er partshøring?")
     assert count(rules_bot, "SELECT COUNT(*) FROM learners WHERE user_id = 7003") == 0
     assert count(rules_bot, "SELECT COUNT(*) FROM question_log WHERE question = 'Hvad er partshøring?'") == 0
-    assert "Hej" in user.ask("/start")["text"]
+    # A new learner again, with the default days: on a weekday their own push follows the welcome.
+    user.send("/start")
+    user.wait_for_text("Hej")
     assert count(rules_bot, "SELECT COUNT(*) FROM learners WHERE user_id = 7003") == 1
 
 

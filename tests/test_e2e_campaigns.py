@@ -14,7 +14,7 @@ from bot.storage import Storage
 from knowledge.articles import load_articles
 from quizzes.bank import load_bank
 from tests.conftest import start_bot
-from tests.support import BotProcess, ChatUser, EmulatorThread, buttons
+from tests.support import BotProcess, ChatUser, EmulatorThread, buttons, learner_with_days
 from tests.test_e2e_quiz import answer_poll, midday_zone, wait_for_poll
 
 ZONE = midday_zone()
@@ -68,7 +68,10 @@ def test_enrol_by_deep_link_and_unknown_code(campaign_bot: BotProcess, own_emula
     stranger = ChatUser(own_emulator.url, 5002)
     stranger.send("/start findes-ikke-123")
     stranger.wait_for_text("Den invitation kender jeg ikke")
-    assert "Du er ikke længere med i" in user.ask("/forlad")["text"]
+    # Not ask(): the campaign's push goes out a second after the welcome message and may arrive
+    # before the reply.
+    user.send("/forlad")
+    user.wait_for_text("Du er ikke længere med i")
     user.send("/start kolding-byg-2027")
     user.wait_for_text("Du er nu med i")
 
@@ -105,12 +108,15 @@ def test_campaign_questions_come_first_and_count_in_results(
 def test_campaign_push_at_its_time_for_a_learner_without_own_days(
     campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
-    user = enrolled(own_emulator, 5004)
-    # The learner may have got their own daily push already; choosing no days leaves the campaign's.
-    with sqlite3.connect(campaign_bot.db_path) as connection:
-        connection.execute("DELETE FROM pushes WHERE user_id = 5004")
-        connection.execute("UPDATE learners SET weekdays = '' WHERE user_id = 5004")
-    push = user.wait_for(lambda m: (m.get("text") or "").startswith("☀️ 2 spørgsmål klar"), timeout=30)
+    # No days of their own from the start: a new learner's own push (weekdays at 09:00) would be
+    # the day's one push, and the campaign's would never come.
+    learner_with_days(campaign_bot.db_path, 5004, "")
+    user = ChatUser(own_emulator.url, 5004)
+    start = user.mark()
+    user.send("/start kolding-byg-2027")
+    # The campaign's time has passed: its push goes out at once, before or after the reply.
+    user.wait_for_text("Du er nu med i", since=start)
+    push = user.wait_for(lambda m: (m.get("text") or "").startswith("☀️ 2 spørgsmål klar"), timeout=30, since=start)
     assert buttons(push) == ["▶ Start"]
 
 
@@ -118,10 +124,17 @@ def test_a_blocked_learner_is_marked_and_not_sent_to(
     campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
 ) -> None:
     user = enrolled(own_emulator, 5005)
-    with sqlite3.connect(campaign_bot.db_path) as connection:
-        connection.execute("DELETE FROM pushes WHERE user_id = 5005")
-        connection.execute("UPDATE learners SET push_time = '00:00', weekdays = '0,1,2,3,4,5,6' WHERE user_id = 5005")
     user.http.post("/emulator/block", json={"user_id": 5005, "blocked": True}).raise_for_status()
+    # A message queued after the block, so the bot meets the block even if the welcome message and
+    # the campaign's push both went out before it (a slow test). (Deleting the day's push does not
+    # bring another: the outbox queues a day's push once, by its dedupe key.)
+    storage = Storage(campaign_bot.db_path)
+    now = datetime.now(UTC)
+    cohort = storage.create_cohort(storage.consultants.consultant_by_name("Konsulent")["id"], "Blokeret hold",
+                                   "blokeret-5005", now)
+    storage.cohorts.enrol(cohort, 5005, now)
+    storage.create_announcement(cohort, "Kun til den blokerede.", now, now)
+    storage.close()
     deadline = time.monotonic() + 30
     while learner_row(campaign_bot, 5005)[1] is None and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -130,6 +143,7 @@ def test_a_blocked_learner_is_marked_and_not_sent_to(
         statuses = [s[0] for s in connection.execute("SELECT status FROM outbox WHERE user_id = 5005")]
     # (The campaign's welcome message may have gone out before the block.)
     assert "blocked" in statuses and "pending" not in statuses
+    assert not any("Kun til den blokerede." in (m.get("text") or "") for m in user.bot_messages())
     assert "blocked" in campaign_bot.log()
 
 
