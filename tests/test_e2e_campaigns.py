@@ -161,3 +161,19 @@ def test_a_429_from_telegram_is_waited_out(
     user.wait_for_text("Husk mødet på torsdag.", timeout=30)
     assert time.monotonic() - started >= 1.5
     assert "asks us to wait" in campaign_bot.log()
+
+
+def test_a_learner_is_enrolled_before_the_welcome_reply_is_sent(
+    campaign_bot: BotProcess, own_emulator: EmulatorThread, setup: dict
+) -> None:
+    """While the welcome reply is on its way, the daily push job may run; the learner must already
+    be in the cohort then, or their own push of the day could take the campaign's place."""
+    own_emulator.add_fault("sendMessage", 500, count=1, delay=3.0, chat_id=5009, text="Jeg hjælper dig")
+    user = ChatUser(own_emulator.url, 5009)
+    user.send("/start kolding-byg-2027")
+    time.sleep(1.5)  # the welcome reply is held by the fault (3 s, then retried)
+    with sqlite3.connect(campaign_bot.db_path) as connection:
+        members = connection.execute("SELECT COUNT(*) FROM enrolments WHERE user_id = ? AND cohort_id = ?",
+                                     (5009, setup["cohort"])).fetchone()[0]
+    assert members == 1
+    user.wait_for_text("Du er nu med i")

@@ -74,12 +74,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_html(texts.consultant_linked(consultant["name"]) if consultant
                                  else texts.CONSULTANT_LINK_UNKNOWN)
         return
+    # Enrol before the first reply is awaited: the daily push job could otherwise run in between
+    # and give a new learner their own push of the day in place of the campaign's.
+    status, cohort = ("unknown", None)
+    if context.args and payload is not None:
+        status, cohort = services(context).campaigns.enrol_by_code(user.id, payload, services(context).clock())
     await message.reply_html(texts.welcome(user.first_name if user else None, returning=not is_new))
     if not context.args:
         return
-    status, cohort = ("unknown", None)
-    if payload is not None:
-        status, cohort = services(context).campaigns.enrol_by_code(user.id, payload, services(context).clock())
     if status in ("enrolled", "already"):
         await message.reply_html(texts.enrolled(cohort["name"], already=status == "already"))
         if status == "enrolled":
