@@ -143,6 +143,8 @@ async def serve(
             await application.shutdown()
         with contextlib.suppress(Exception):
             await outbox_bot.shutdown()
+        if emulator is not None:
+            emulator.close()
         await runner.cleanup()
         if emulator is not None:
             emulator.save()

@@ -67,3 +67,21 @@ def test_content_disposition_keeps_any_name_in_one_header() -> None:
     value = content_disposition("inline", 'a"b\\c\r\nd.png')
     assert "\r" not in value and "\n" not in value
     assert value.startswith('inline; filename="a_b_c__d.png"; filename*=UTF-8\'\'')
+
+
+async def test_a_waiting_long_poll_is_answered_when_the_emulator_closes() -> None:
+    """A stop must not wait out the long poll (25 s) that the cancelled poller left behind."""
+    import asyncio
+    import time
+
+    app = web.Application()
+    emulator = BotApiEmulator("1:token")
+    emulator.add_routes(app)
+    async with TestClient(TestServer(app)) as test_client:
+        started = time.monotonic()
+        poll = asyncio.create_task(test_client.post("/bot1:token/getUpdates", json={"timeout": 20}))
+        await asyncio.sleep(0.3)
+        emulator.close()
+        response = await poll
+        assert response.status == 200 and (await response.json())["result"] == []
+        assert time.monotonic() - started < 5

@@ -29,6 +29,7 @@ class BotApiMethods:
     them up by name and provides the state, the users and the chat log."""
 
     state: EmulatorState
+    closing: bool
 
     def _chat_id(self, params: JSON) -> int:
         try:
@@ -71,7 +72,7 @@ class BotApiMethods:
         while True:
             ready = [u for u in self.state.updates if u["update_id"] >= offset][:limit]
             remaining = deadline - time.monotonic()
-            if ready or remaining <= 0:
+            if ready or remaining <= 0 or self.closing:
                 return ready
             await self._updates_changed.wait(min(remaining, 1.0))
 

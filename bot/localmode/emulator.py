@@ -103,6 +103,7 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes, UserDocuments):
         self.store = store
         self._updates_changed = _Signal()
         self._chat_changed = _Signal()
+        self.closing = False  # set by close(): long polls answer at once
         self._message_ids = itertools.count(1)
         self._seq = itertools.count(1)
         self._ids = itertools.count(1)
@@ -239,7 +240,7 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes, UserDocuments):
         while True:
             answer = self.state.callback_answers.get(query_id)
             remaining = deadline - time.monotonic()
-            if answer is not None or remaining <= 0:
+            if answer is not None or remaining <= 0 or self.closing:
                 return answer
             await self._chat_changed.wait(remaining)
 
@@ -248,7 +249,7 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes, UserDocuments):
         while True:
             events = self.chat_log(user_id, after)
             remaining = deadline - time.monotonic()
-            if events or remaining <= 0:
+            if events or remaining <= 0 or self.closing:
                 return events
             await self._chat_changed.wait(remaining)
 
@@ -270,6 +271,13 @@ class BotApiEmulator(BotApiMethods, UserApiRoutes, UserDocuments):
         self._chat_changed.notify()
         if self.store is not None and self._save_pending is None:
             self._save_pending = asyncio.get_running_loop().call_later(SAVE_DELAY, self.save)
+
+    def close(self) -> None:
+        """Answer every waiting long poll now, so the web server can stop without waiting out a
+        poll's timeout (the bot's poller, cancelled at a stop, leaves its request behind)."""
+        self.closing = True
+        self._updates_changed.notify()
+        self._chat_changed.notify()
 
     # -- the chats kept across restarts ----------------------------------------------------------
 
