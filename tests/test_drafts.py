@@ -146,6 +146,16 @@ def test_the_decision_must_come_in_the_first_half_of_a_short_letter(checker: Dra
     ("Du fik lægens erklæring til udtalelse den 25. maj.", False),  # what happened, not the decision
     ("Hjælp, der gives efter serviceloven, skal dække et varigt behov.", False),  # the rule, not the decision
     ("Vi har truffet afgørelse i din sag om hjælp.", False),  # that there is a decision, not what it is
+    ("Der er bevilget 10 timers aflastning om måneden.", True),
+    ("Du modtager fremover 3.400 kr. i boligstøtte om måneden.", True),
+    ("Du mister retten til sygedagpenge fra den 1. maj.", True),
+    ("Dit barn tilbydes plads i Børnehuset Kirsebær.", True),
+    ("Din klage giver ikke anledning til at ændre afgørelsen.", True),
+    ("Du opfylder ikke betingelserne for at få tilskuddet.", True),
+    ("Fra den 1. maj får du kun hjælp til rengøring hver tredje uge.", True),  # the verb before »du«
+    ("Derfor kan du ikke få hjælp til havearbejde.", True),
+    ("Har du spørgsmål, kan du få vejledning hos os.", False),
+    ("Hvis du ønsker det, kan du få en kopi af sagens akter.", False),
 ])
 def test_ways_of_stating_the_decision(checker: DraftChecker, decision: str, found: bool) -> None:
     text = f"Kære Inger\n\n{decision}\n\nEfter serviceloven § 83 kan kommunen give hjælp, når behovet er varigt."
@@ -163,6 +173,9 @@ def test_ways_of_stating_the_decision(checker: DraftChecker, decision: str, foun
     ("regler", "Kommunens kvalitetsstandard siger, at der gives rengøring hver 14. dag.", False),
     ("regler", "Efter serviceloven dækker vi merudgifter. Du kan klage, jf. retssikkerhedslovens § 60.", False),
     ("regler", "Vi har partshørt dig efter forvaltningslovens § 19. Efter serviceloven kan vi ikke hjælpe.", False),
+    ("fakta", "Din vejleder har fortalt, at du kommer stabilt på skolen.", True),
+    ("fakta", "Vi har kontrolleret, at begge børn er indskrevet i børnehaven.", True),
+    ("fakta", "PPR skriver i den pædagogisk-psykologiske vurdering af 2. marts 2026, at Victor trives.", True),
     ("hensyn", "I vurderingen indgår, at du har en ægtefælle, der kan hjælpe.", True),
     ("hensyn", "Det er indgået i vurderingen, at du har fået en ny støvsuger.", True),
     ("hensyn", "Der er ved afgørelsen lagt særlig vægt på dit eget ønske.", True),
@@ -176,6 +189,7 @@ def test_ways_of_stating_the_decision(checker: DraftChecker, decision: str, foun
     ("hensyn", "Vi har også tænkt på naboernes udsigt.", True),
     ("hensyn", "Vi har vurderet din ansøgning og er kommet frem til, at du ikke kan få hjælp.", False),  # says no why
     ("hensyn", "Vi har set på sagen igen og fastholder afgørelsen.", False),
+    ("hensyn", "Tøjvask er efter vores vurdering ikke en merudgift, fordi han ikke har mere vasketøj.", True),
     ("fakta", "Vi har bygget afgørelsen på oplysninger fra hjemmeplejen og dit eget brev.", True),
     ("fakta", "Skolevejen er 5,4 km, målt fra jeres adresse ad den korteste vej.", True),
     ("fakta", "Af din ansøgning fremgår det, at du bor alene.", True),
@@ -292,6 +306,140 @@ def test_a_greeting_needs_a_person_or_a_way_to_get_in_touch(checker: DraftChecke
 def test_contact_and_date_in_other_forms(checker: DraftChecker, signature: str) -> None:
     text = LETTER.replace("12. marts 2026\n", "").replace("Med venlig hilsen\nJonas Birk, tlf. 72 11 40 20", signature)
     assert status(checker, text, "afgoerelse", "kontakt-og-dato") == "ok"
+
+
+# -- afgørelse: more writers' wordings (each case a class of phrasing, not one draft's sentence) -----
+
+LETTER_HEAD = "Nordby Kommune\nSocial og Sundhed\n\nInger Holm\nSkovvej 4\n8000 Nordby\n\n12. marts 2026\n\n"
+CASE_FACTS = ("Du bor alene i en lejlighed på 2. sal uden elevator. Ved hjemmebesøget den 3. februar så vi, at du "
+              "selv kan lave mad og gå i bad, men at du bliver træt, når du står op i længere tid. Din datter "
+              "kommer to gange om ugen og hjælper med indkøb. Du har fortalt, at du gerne vil blive boende, og at "
+              "trapperne er det sværeste for dig.")
+
+
+def letter_opening(subject: str, opening: str) -> str:
+    """A letter with an address block, a subject line and `opening` as its first paragraph; a refusal
+    follows only after the facts (too late to count as the decision)."""
+    return (f"{LETTER_HEAD}{subject}\n\n{opening}\n\n{CASE_FACTS}\n\nDerfor får du ikke hjælp til rengøring.\n\n"
+            "Efter serviceloven § 83 kan kommunen give hjælp, når behovet er varigt.\n\nMed venlig hilsen\nJonas Birk")
+
+
+@pytest.mark.parametrize(("subject", "opening", "found"), [
+    ("Ja til trappelift", "Vi har behandlet din ansøgning om en trappelift.", True),  # the subject line says it
+    ("Bevilling af boligændring", "Vi har modtaget din ansøgning om at få fjernet dørtrin.", True),
+    ("Svar om plads", "Emma har fået plads i Vuggestuen Mælkebøtten fra den 1. august.", True),  # a child by name
+    ("Din ansøgning om briller", "Vi er kommet frem til, at du ikke kan få tilskud til briller.", True),  # at-clause
+    ("Støttekontaktperson", "Kommunen har valgt at sige nej til din ansøgning om en støttekontaktperson.", True),
+    ("Elkørestol", "Tilskuddet til en elkørestol kan vi desværre ikke bevilge.", True),  # the object first
+    ("Praktisk hjælp", "Der bevilges 2 timers praktisk hjælp om ugen fra den 1. maj.", True),
+    ("Hjælpemidler", "Du bevilges en badebænk og et toiletstøttestativ.", True),
+    ("Carport, Skovvej 4", "Du må gerne bygge carporten som vist på tegningerne.", True),
+    ("Byggesagsgebyr", "Gebyret på 5.400 kr. fastholdes.", True),
+    ("Plejebolig", "Du er blevet tilbudt en plads på plejecentret Solgården.", True),
+    ("Hjemmehjælp", "Din hjemmehjælp ændres, så du fremover får bad én gang om ugen.", True),
+    ("Høreapparat", "Vi betaler 60 % af udgiften til dit nye høreapparat.", True),
+    ("Hund i boligen", "Vi har sagt ja til, at I må holde en hund i lejligheden.", True),
+    ("Skur i skel", "Afgørelse: Du skal fjerne skuret senest den 1. juni 2026.", True),
+    ("Parkeringsplads", "Vi opretter en handicapparkeringsplads ud for dit hus, som du har søgt om.", True),
+    ("Kørsel til træning", "Kort fortalt: Kommunen dækker ikke dine udgifter til kørsel.", True),
+    ("Genoptræning", "Dit forløb med genoptræning forlænges med otte uger.", True),
+    ("Klage over madservice", "Vi har set på sagen igen og ændrer ikke afgørelsen.", True),
+    ("Din ansøgning om rengøring", "Tak for din ansøgning, som vi modtog den 3. februar.", False),
+    ("Ansøgning om dispensation – Skovvej 4", "Du har søgt om tilladelse til at bygge en carport tæt på skel.", False),
+    ("Klage over madservice", "Vi har modtaget din klage og har set på sagen igen.", False),
+    ("Vedr. din henvendelse", "Du skriver, at du gerne vil have mere hjælp, og at du ønsker den sat op.", False),
+    ("Hjemmehjælp", "Kommunen har tidligere bevilget dig hjælp til rengøring hver anden uge.", False),  # history
+    ("Hjemmehjælp", "Hvis du får brug for mere hjælp, kan du altid søge igen.", False),
+    ("Boligstøtte", "Vi skal bruge flere oplysninger, før vi kan behandle din sag.", False),
+    ("Afgørelse om hjælp til rengøring", "Vi har nu behandlet din sag.", False),  # that there is a decision
+    ("Påbud om hegn", "Vi har modtaget en klage fra naboen over dit hegn.", False),
+    ("Rollator", "Hermed får du besked om, at vi har bevilget dig en rollator.", True),
+    ("Plejebolig", "Vi kan oplyse, at du er blevet godkendt til en plads på Rosenhaven.", True),
+    ("Tilbygning", "I får lov til at bygge tilbygningen.", True),
+    ("Aflastning", "Det er besluttet at give dig fire timers aflastning om måneden.", True),
+    ("Specialklasse", "Vi har valgt at give Jonas en plads i specialklassen.", True),
+    ("Madservice", "Madservicen ophører fra den 1. maj.", True),
+    ("Flytning", "Vi har ikke mulighed for at give dig tilskud til flytningen.", True),
+    ("Dispensation", "Vi må desværre give dig afslag.", True),
+    ("Skoleplads", "Jeres datter er optaget på Bakkeskolen fra august.", True),
+    ("Kørestol", "Vi har modtaget din ansøgning om at få bevilget en ny kørestol.", False),
+    ("Carport", "Du har tidligere fået bevilget hjemmehjælp.", False),
+    ("Din sag", "Du får her vores svar på din ansøgning.", False),  # the letter, not the decision
+    ("Boligstøtte", "Du får hermed afgørelsen i din sag om boligstøtte.", False),
+    ("Kørekort", "Tak for snakken i tirsdags. Du kan desværre ikke få betalt kørekort af kommunen.", True),
+    ("Bostøtte", "Din socialpædagogiske støtte bliver sat ned fra 6 til 3 timer om ugen.", True),
+    ("Kontanthjælp", "Du bliver trukket 2.140 kr. i din kontanthjælp for april.", True),
+    ("Skoletilbud", "Victor kan ikke starte i specialklassen efter sommerferien.", True),
+    ("El-scooter", "Vi har nu taget stilling til din ansøgning om en el-scooter. Svaret er desværre nej.", True),
+    ("Enkeltydelse", "Efter aktivlovens § 82 kan kommunen give hjælp, hvis udgiften er rimeligt begrundet.", False),
+    ("Hjemmehjælp", "Efter serviceloven giver kommunen hjælp, når behovet er varigt.", False),  # the rule
+    ("Påbud om oprydning", "Miljøbeskyttelsesloven giver kommunen mulighed for at give påbud, når en grund flyder.",
+     False),  # the rule, not the decision
+])
+def test_the_decision_first_in_more_wordings(checker: DraftChecker, subject: str, opening: str, found: bool) -> None:
+    text = letter_opening(subject, opening)
+    assert (status(checker, text, "afgoerelse", "afgoerelsen-foerst") == "ok") is found
+
+
+def test_the_decision_first_is_counted_from_the_body_not_the_letterhead(checker: DraftChecker) -> None:
+    """A template with a long letterhead, address and references: the decision is still the first thing the
+    body says (»first« is counted from the greeting, not from the top of the page)."""
+    head = ("Nordby Kommune\nSocial og Sundhed\nVisitationen\nRådhustorvet 1\n8000 Nordby\nTlf. 70 10 20 30\n"
+            "visitation@nordby.dk\nwww.nordby.dk\n\nInger Holm\nSkovvej 4, 2. th.\n8000 Nordby\n\n"
+            "Dato: 12. marts 2026\nSagsnr.: 27.12.04-P20-118-26\nJournalnr.: 2026-004512\nSagsbehandler: Jonas Birk\n"
+            "Direkte tlf.: 72 11 40 20\nE-mail: jobi@nordby.dk\nVores reference: Jonas Birk, visitator, Team Nord\n"
+            "Deres reference: ansøgning af 3. februar 2026 med bilag\n\n"
+            "Din ansøgning om hjælp til rengøring og tøjvask i hjemmet\n\nKære Inger Holm\n\n")
+    opening = ("Vi har nu behandlet din ansøgning om hjælp i hjemmet, som du sendte til os den 3. februar sammen med "
+               "en beskrivelse af din hverdag. Du får hjælp til rengøring hver anden uge.")
+    text = (f"{head}{opening}\n\n{CASE_FACTS}\n\nEfter serviceloven § 83 kan kommunen give praktisk hjælp, når "
+            f"behovet er varigt. Vi har lagt vægt på, at du ikke selv kan støvsuge.\n\n{CASE_FACTS}\n\n"
+            "Med venlig hilsen\nJonas Birk")
+    words_before = len(text[:text.index("Du får hjælp")].split())
+    result = next(r for r in checker.check(text, "afgoerelse").results if r.item.id == "afgoerelsen-foerst")
+    assert words_before > 90 and result.status == "ok"
+
+
+@pytest.mark.parametrize(("heard", "found"), [
+    ("Vi sendte lægens erklæring til dig den 3. maj. Du svarede den 10. maj, at du er uenig.", True),
+    ("Oplysningerne fra PPR blev sendt til jer med en frist på ti dage.", True),  # sending them is the hearing
+    ("Vi varslede påbuddet i et brev af 4. juli.", True),  # a påbud's varsel
+    ("Den 2. juni sendte vi dig et varsel om påbud sammen med tilsynsrapporten.", True),
+    ("Vi ringede til dig den 3. marts og gennemgik lægens vurdering med dig.", True),
+    ("Din søn har på dine vegne kommenteret lægeerklæringen.", True),
+    ("Vi har talt med dig i telefonen om lægens vurdering, og du er uenig i den.", True),  # an oral hearing
+    ("Vi har sendt dig en kopi af afgørelsen.", False),
+    ("Vi sendte dig et ansøgningsskema den 3. marts.", False),
+    ("Naboerne har haft mulighed for at udtale sig om byggeriet.", False),  # a nabohøring, not the party's
+    ("Vi har hørt ejerne af naboejendommen.", False),
+    ("Vi har varslet, at hjælpen ophører med en måneds varsel.", False),  # notice, not a hearing
+    ("Vi har den 4. maj sendt dig kopi af lægens udtalelse og givet dig 14 dage til at komme med bemærkninger.",
+     True),
+    ("Du fik lejlighed til at se materialet fra skolen, inden vi besluttede noget.", True),
+    ("Din læge har fået en kopi af afgørelsen.", False),
+    ("Du kan få oplysningerne sendt til dig, hvis du ønsker det.", False),  # an offer, not a hearing
+])
+def test_partshoering_in_more_wordings(checker: DraftChecker, heard: str, found: bool) -> None:
+    text = LETTER.replace("Ved hjemmebesøget", f"Din læge skriver i en lægeerklæring, at du er rask. {heard}\n"
+                                                "Ved hjemmebesøget")
+    assert (status(checker, text, "afgoerelse", "partshoering") == "ok") is found
+
+
+@pytest.mark.parametrize(("source", "needed"), [
+    ("Vi har hørt ejerne af naboejendommen, og de er imod byggeriet.", True),  # others' information
+    ("Naboernes bemærkninger går ud på, at huset skygger.", True),
+    ("Ifølge politiets rapport stod bilen på fortovet i tre uger.", True),
+    ("Skolens beskrivelse viser, at Emma trives i klassen.", True),
+    ("PPR har udarbejdet en vurdering af Emmas behov.", True),
+    ("Ejeren af Kystvejen 10 har skrevet til os og er imod projektet.", True),
+    ("Efter PPR's vurdering kan Victor få støtten i sin egen klasse.", True),
+    ("Du har selv oplyst, at du bor alene.", False),
+    ("Vi har set på oplysningerne i dit ansøgningsskema.", False),
+])
+def test_partshoering_applies_to_more_kinds_of_information_from_others(checker: DraftChecker, source: str,
+                                                                       needed: bool) -> None:
+    text = LETTER.replace("Ved hjemmebesøget", f"{source} Ved hjemmebesøget")
+    assert (status(checker, text, "afgoerelse", "partshoering") == "missing") is needed
 
 
 # -- sagsfremstilling: one test per rule -----------------------------------------------------------
@@ -451,6 +599,8 @@ SECTIONS = {
     ("lovgrundlag-og-kompetence", "Hjemmel: biblioteksloven § 2. Kulturudvalget træffer afgørelse.", True),
     ("lovgrundlag-og-kompetence", "Efter biblioteksloven skal biblioteket holde åbent for alle.", False),  # who?
     ("lovgrundlag-og-kompetence", "Vi håber, udvalget vil se på sagen.", False),
+    ("lovgrundlag-og-kompetence", "Efter biblioteksloven § 2 er det Kultur- og Fritidsudvalget, der beslutter.", True),
+    ("lovgrundlag-og-kompetence", "Efter kommunens regler for økonomistyring skal tiderne godkendes af Byrådet.", True),
     ("oekonomi", "Forslaget har ingen direkte økonomiske konsekvenser for kommunen.", True),
     ("oekonomi", "4. Økonomi og finansiering\nUdvidelsen er udgiftsneutral.", True),
     ("oekonomi", "Økonomiske forhold\nDer er afsat midler i rammen.", True),
@@ -470,6 +620,11 @@ SECTIONS = {
     ("konsekvenser", "Færre pendlere vil kunne nå biblioteket efter arbejde.", True),
     ("konsekvenser", "Tilsynet undersøger, om beboerne får den hjælp, de er visiteret til.", False),  # a question
     ("konsekvenser", "Beboerne vil gerne have længere åbningstid.", False),  # a wish
+    ("konsekvenser", "Med de nye tider får borgerne mulighed for at komme om aftenen.", True),
+    ("konsekvenser", "Lånerne får bedre lys i læsesalen.", True),
+    ("konsekvenser", "Skolesvømning er ikke berørt af lukningen.", True),
+    ("konsekvenser", "Svømmeklubberne må træne i Østbadet i perioden.", True),
+    ("konsekvenser", "Lyset kan dæmpes om natten til glæde for dyrelivet.", True),
     ("alternativer", "En anden mulighed er kun at udvide om aftenen.", True),
     ("alternativer", "Hvis udvalget ikke godkender forslaget, fortsætter biblioteket som i dag.", True),
     ("alternativer", "Forslaget skal bevare den nuværende kvalitet i betjeningen.", False),
@@ -526,6 +681,159 @@ def test_the_fixes_come_most_important_first(checker: DraftChecker) -> None:
     report = checker.check("Nye åbningstider\n\nBilag\nBilag 1: Besøgstal", "sagsfremstilling")
     weights = [r.item.weight for r in report.missing]
     assert weights == sorted(weights, reverse=True) and report.missing[0].item.weight == 3
+
+
+# -- sagsfremstilling: more writers' wordings (each case a class of phrasing, not one draft's sentence) --
+
+@pytest.mark.parametrize(("indstilling", "found"), [
+    ("Forslag\nTeknik og Miljø foreslår,\n- at de nye åbningstider indføres, og\n- at de evalueres efter et år.",
+     True),  # the at-points on lines of their own
+    ("Børn og Kultur indstiller over for udvalget:\n1) at åbningstiderne ændres.", True),
+    ("Beslutningsforslag\nDe nye åbningstider godkendes.", True),
+    ("Vi vil gerne bede udvalget om at sige ja til de nye åbningstider.", True),  # a non-lawyer's request
+    ("Det er forvaltningens anbefaling, at udvalget godkender de nye åbningstider.", True),
+    ("Sagen forelægges med henblik på godkendelse af de nye åbningstider.", True),
+    ("Administrationen lægger op til, at udvalget vedtager de nye åbningstider.", True),
+    ("Kulturudvalget skal beslutte, om biblioteket skal have nye åbningstider.", True),
+    ("Vi anbefaler, at udvalget godkender de nye åbningstider.", True),
+    ("Forvaltningen søger udvalgets godkendelse af de nye åbningstider.", True),
+    ("Kære udvalg\nVi vil gerne have jeres ja til at prøve nye åbningstider.", True),
+    ("Sagen handler om nye åbningstider på hovedbiblioteket.", False),
+    ("Formål\nFormålet med de nye tider er\n- at flere kan bruge biblioteket\n- at personalet bruges bedre.", False),
+    ("Ældrerådet anbefaler, at udvalget godkender de nye åbningstider.", False),  # a hearing answer
+    ("Forvaltningen ønsker at drøfte de nye åbningstider med udvalget.", False),  # a drøftelse
+    ("Kulturudvalget godkendte i 2023 de nuværende åbningstider.", False),  # history
+    ("Administrationen foreslår følgende:\n• at åbningstiderne ændres\n• at ændringen evalueres.", True),
+    ("Forvaltningen indstiller til udvalgets godkendelse, at åbningstiderne ændres.", True),
+    ("Sagen er til orientering.", False),
+    ("Formålet med sagen er at give udvalget et overblik over åbningstiderne.", False),
+    ("Udvalget besluttede på sit møde i marts, at forvaltningen skulle undersøge åbningstiderne.", False),
+])
+def test_the_indstilling_in_more_wordings(checker: DraftChecker, indstilling: str, found: bool) -> None:
+    text = CASE.replace("Indstilling\nForvaltningen indstiller, at Kulturudvalget godkender nye åbningstider på "
+                        "hovedbiblioteket.", indstilling)
+    assert (status(checker, text, "sagsfremstilling", "indstilling-foerst") == "ok") is found
+
+
+@pytest.mark.parametrize(("item", "section", "found"), [
+    # Økonomi: an amount with what it is for or how it is paid, or an explicit »no consequences«
+    ("oekonomi", "Økonomi\nUdgiften på 450.000 kr. årligt afholdes inden for udvalgets ramme.", True),
+    ("oekonomi", "Projektet koster 1,2 mio. kr., som tages fra kassebeholdningen.", True),
+    ("oekonomi", "Der er ikke økonomi forbundet med sagen.", True),
+    ("oekonomi", "Sagen har ikke betydning for kommunens budget.", True),
+    ("oekonomi", "Taksten stiger fra 52 kr. til 55 kr. pr. måltid, hvilket giver en merindtægt på 0,4 mio. kr.", True),
+    ("oekonomi", "Forslaget giver en besparelse på 2,1 mio. kr. om året fra 2027.", True),
+    ("oekonomi", "Indtægten fra salget på 3,8 mio. kr. tilgår kassebeholdningen.", True),
+    ("oekonomi", "Staten betaler hele udgiften, så forslaget koster ikke kommunen noget.", True),
+    ("oekonomi", "Økonomiske og personalemæssige konsekvenser\nForslaget kan rummes i den nuværende normering.", True),
+    ("oekonomi", "Økonomi\n(udfyldes af Økonomi)", False),  # a heading with a placeholder
+    ("oekonomi", "Økonomi\nXX", False),
+    ("oekonomi", "Økonomi:\n[Indsæt beløb]", False),
+    ("oekonomi", "Model 2: En ny pavillon koster ca. 3 mio. kr. i anlæg.", False),  # an alternative's price
+    ("oekonomi", "Hallen blev bygget i 1972 for 12 mio. kr.", False),  # history
+    ("oekonomi", "Klubben har 420 medlemmer og et kontingent på 900 kr. om året.", False),
+    ("oekonomi", "Der skal ikke bruges ekstra midler på forslaget.", True),
+    ("oekonomi", "Prisen er 3,4 mio. kr. inkl. moms.", True),
+    ("oekonomi", "Kommunen har 60.000 indbyggere.", False),
+    ("oekonomi", "Bygningen blev solgt for 2 mio. kr. i 2019.", False),
+    ("oekonomi", "ØKONOMISKE KONSEKVENSER\nForslaget er udgiftsneutralt.", True),
+    ("oekonomi", "Modellen flytter ca. 4 mio. kr. mellem skolerne. Den samlede ramme er uændret.", True),
+    ("oekonomi", "Økonomiudvalget\nSagen behandles på mødet i maj.", False),  # the committee, not a heading
+    ("oekonomi", "Økonomi og Indkøb\nAfdelingen har skrevet sagen.", False),  # a department's name
+    # Tidsplan: a time together with a next step, not any date
+    ("tidsplan", "Hvis udvalget godkender forslaget, kan ordningen starte den 1. marts 2026.", True),
+    ("tidsplan", "Skødet forventes underskrevet i december, og køber overtager grunden 1. februar 2026.", True),
+    ("tidsplan", "Tidsplan\n- januar 2026: udbud\n- april 2026: byggestart\n- december 2026: indvielse", True),
+    ("tidsplan", "Byggeriet påbegyndes i foråret 2026 og forventes afsluttet ved udgangen af 2027.", True),
+    ("tidsplan", "Arbejdet sættes i gang straks efter byrådets godkendelse.", True),
+    ("tidsplan", "Høringen løber fra 5. januar til 2. februar 2026, og sagen kommer tilbage til udvalget i marts.",
+     True),
+    ("tidsplan", "Vi regner med at åbne hundeskoven inden påske.", True),
+    ("tidsplan", "Ændringen gælder fra skoleårets start i august 2026.", True),
+    ("tidsplan", "Q3 2026: de nye tider tages i brug.", True),
+    ("tidsplan", "Forsøget kører i hele 2026 og evalueres i januar 2027.", True),
+    ("tidsplan", "Udvalget får forslaget til endelig vedtagelse på mødet i juni.", True),
+    ("tidsplan", "Næste skridt er en borgerhøring i uge 12.", True),
+    ("tidsplan", "Videre forløb\nForvaltningen arbejder videre med sagen og orienterer udvalget løbende.", False),
+    ("tidsplan", "Forslaget har været i høring fra den 1. til den 29. september 2025.", False),  # the past
+    ("tidsplan", "Tidsplan\n(følger)", False),
+    ("tidsplan", "Udgiften er 2 mio. kr. i 2026 og 1 mio. kr. i 2027.", False),  # budget years
+    ("tidsplan", "Hallen blev bygget i 1972 og renoveret i 1998.", False),
+    ("tidsplan", "Sygefraværet i 3. kvartal 2025 var 5,9 %.", False),
+    ("tidsplan", "I 1. kvartal 2026 ventede borgerne 12 dage på at starte genoptræning.", False),
+    ("tidsplan", "Kontrakten med leverandøren udløber den 31. december 2026.", False),  # a fact, not a step
+    ("tidsplan", "Det videre arbejde aftales med foreningerne.", False),  # a step, but when?
+    ("tidsplan", "Planen sendes i offentlig høring i otte uger fra midten af januar.", True),
+    ("tidsplan", "Byggeriet forventes færdigt til sommer.", True),
+    ("tidsplan", "Forvaltningen vender tilbage til udvalget i foråret.", True),
+    ("tidsplan", "Tidsplan\nProjektering i 2026, anlæg i 2027.", True),  # a heading with its years
+    ("tidsplan", "Ordningen har kørt siden 2019.", False),
+    ("tidsplan", "I januar 2025 var der 40 på venteliste.", False),
+    ("tidsplan", "Antallet af ældre over 80 år vil stige med 30 % frem til 2030.", False),  # a forecast
+    ("tidsplan", "Klubben har i en ansøgning af 1. september 2025 bedt om et lån.", False),  # a letter's date
+    ("tidsplan", "Målinger fra oktober 2025 viser, at mange bilister kører for hurtigt.", False),  # a fact
+    ("tidsplan", "Forvaltningen indstiller, at biblioteket lukker den 1. januar 2027.", False),  # the decision itself
+    # Baggrund: why the case comes now, not a description of the proposal
+    ("baggrund", "Sagsfremstilling\nLegepladsen etableres med gynger, sandkasse og en lille boldbane.", False),
+    ("baggrund", "Beskrivelse\nDer opføres en ny hal med to baner og et motionsrum.", False),
+    ("baggrund", "Sagsfremstilling\nStien anlægges i asfalt og bliver tre meter bred.", False),
+    ("baggrund", "Projektet omfatter 800 meter sti, og stien får lys.", False),
+    ("baggrund", "Sagsfremstilling\nDer skal opsættes 24 nye lysmaster langs stien.", False),
+    ("baggrund", "Resumé\nKulturudvalget skal tage stilling til, om tiderne skal ændres.", False),  # what to decide
+    ("baggrund", "Legepladsen ved Solbakken er fra 1985 og lever ikke op til nutidens krav.", True),
+    ("baggrund", "Sagen er rejst af Ældrerådet, som har peget på lange ventetider.", True),
+    ("baggrund", "Der er i dag 40 borgere på venteliste til en plejebolig mod 15 for to år siden.", True),
+    ("baggrund", "Der er behov for flere pladser, fordi der bliver født flere børn i kommunen.", True),
+    ("baggrund", "Ældrerådet har i et brev af 14. januar 2026 foreslået længere åbningstider.", True),
+    ("baggrund", "I dag koster det 20 kr. at låne en film.", True),
+    ("baggrund", "De gamle armaturer fra 1998 går ofte i stykker.", True),
+    ("baggrund", "Fliserne har løsnet sig, og der har været to uheld i år.", True),
+    # Høring og inddragelse: who was heard or involved, not any council or meeting
+    ("hoering-og-inddragelse", "Vi har talt med grundejerforeningen, som er positiv over for forslaget.", True),
+    ("hoering-og-inddragelse", "Forslaget er drøftet i Hoved-MED den 3. marts.", True),
+    ("hoering-og-inddragelse", "Sagen har været behandlet i det lokale MED-udvalg, som bakker op.", True),
+    ("hoering-og-inddragelse", "Forældrene har kunnet give deres mening til kende på et møde i børnehuset.", True),
+    ("hoering-og-inddragelse", "Vi har spurgt de unge i klubben, hvad de ønsker sig.", True),
+    ("hoering-og-inddragelse", "Sagen skal ikke i høring.", True),  # saying that no one is to be heard
+    ("hoering-og-inddragelse", "Hovedudvalget besluttede i 2024, at udvalget hvert kvartal får tallene.", False),
+    ("hoering-og-inddragelse", "Arealet inddrages til parkering.", False),  # land, not people
+    ("hoering-og-inddragelse", "Sagen blev drøftet i Økonomiudvalget i maj.", False),  # the politicians themselves
+    ("hoering-og-inddragelse", "Forvaltningen har talt med leverandøren om prisen.", False),
+    ("hoering-og-inddragelse", "Efter vedtagelsen får borgerne besked på hjemmesiden.", False),
+    ("hoering-og-inddragelse", "Sagen har været drøftet i direktionen.", False),
+    ("hoering-og-inddragelse", "Skolebestyrelsen skal godkende skolens budget.", False),
+])
+def test_sections_in_more_wordings(checker: DraftChecker, item: str, section: str, found: bool) -> None:
+    text = CASE.replace(SECTIONS[item], section + "\n")
+    assert (status(checker, text, "sagsfremstilling", item) == "ok") is found
+
+
+@pytest.mark.parametrize(("wording", "neutral"), [
+    ("En ny hal vil være et kæmpe løft for byen.", False),
+    ("Naboernes bekymring er efter forvaltningens opfattelse stærkt overdrevet.", False),
+    ("Det ville være en fejl at lade nogle få naboer stoppe projektet.", False),
+    ("Den nuværende hal lever på ingen måde op til nutidens krav.", False),
+    ("Foreningerne bakker helhjertet op om projektet.", False),
+    ("Kritikken kommer fra nogle få brokkehoveder.", False),
+    ("Projektet er en enestående mulighed for kommunen.", False),
+    ("Det er ganske enkelt ikke rimeligt over for borgerne.", False),
+    ("Forslaget er klart den bedste løsning for alle.", False),
+    ("Det er på høje tid, at kommunen gør noget.", False),
+    ("Det er spild af penge at vente.", False),
+    ("Enkelte naboer har udtrykt bekymring for trafikken, og der laves derfor en ny indkørsel.", True),
+    ("Tre naboer er imod projektet, mens foreningerne støtter det.", True),
+    ("Forvaltningen vurderer, at løsning 2 er den billigste.", True),
+    ("Nogle få borgere har klaget over støj fra banen.", True),
+    ("Taget er i dårlig stand og skal udskiftes inden for to år.", True),
+    ("Borgermødet havde over 200 deltagere.", True),
+    ("Området ved åen er et unikt naturområde med mange sjældne arter.", True),
+    ("Kæmpebjørneklo bekæmpes på kommunens arealer.", True),
+    ("Skolen har en kæmpe gymnastiksal.", True),
+    ("Udvalget kan vælge mellem to modeller.", True),
+])
+def test_wording_that_takes_sides_and_wording_that_does_not(checker: DraftChecker, wording: str,
+                                                            neutral: bool) -> None:
+    assert (status(checker, CASE + "\n" + wording + "\n", "sagsfremstilling", "neutral") == "ok") is neutral
 
 
 # -- the model's second look ------------------------------------------------------------------
@@ -696,14 +1004,18 @@ def test_the_checklists_are_validated(tmp_path: Path) -> None:
         "  - {id: ok, title: x, missing: y, article: fvl-begrundelse, patterns: ['a*']}\n"
         "  - {id: extra, title: x, missing: y, article: fvl-begrundelse, colour: red, patterns: [b]}\n"
         "  - {id: share, title: x, missing: y, article: fvl-begrundelse, within_share: 2, model: maybe, "
-        "patterns: [c]}\n",
+        "patterns: [c]}\n"
+        "  - {id: rule, title: x, missing: y, article: fvl-begrundelse, patterns: [{same_sentence: [d]}]}\n"
+        "  - {id: rule2, title: x, missing: y, article: fvl-begrundelse,\n"
+        "     patterns: [{same_sentence: [e, f], when: g}]}\n",
         encoding="utf-8")
     (tmp_path / "broken.yaml").write_text("kind: [", encoding="utf-8")
     _, problems = load_checks(tmp_path, article_ids={"fvl-begrundelse"})
     text = "\n".join(problems)
     for expected in ("id must be", "does not exist", "bad pattern", "matches empty text", "unknown field 'colour'",
                      "not valid YAML", "no checklist for sagsfremstilling", "within_share must be",
-                     "model must be true or false"):
+                     "model must be true or false", "same_sentence needs at least two patterns",
+                     "unknown field 'when' in a sentence rule"):
         assert expected in text, expected
 
 

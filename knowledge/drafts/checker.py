@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from knowledge.drafts.checklists import Checks, Item
+from knowledge.drafts.checklists import Checks, Group, Item
 from knowledge.drafts.klarsprog import Klarsprog, Sentence, analyse, sentences, words
 from knowledge.drafts.privacy import PrivacyFindings, cpr_numbers, findings
 
@@ -25,6 +25,8 @@ MODEL_MAX_SENTENCES = 8  # at most this many sentences encoded per check (time o
 MODEL_SENTENCE_WORDS = 32
 MODEL_MIN_WORDS = 6  # headings and subject lines are too short to say what a section does
 QUOTE_CHARS = 110
+BODY_SENTENCE_WORDS = 6  # a line this long that ends a sentence is the body, not a header line
+LABEL_WORDS = 4  # a list label before a sentence on its line (»Model 2:«) is read with the sentence
 
 AFGOERELSE_MARKERS = (
     r"\bkære\b", r"\bdu (får|kan|skal|har)\b", r"\bdig\b", r"\bafgørelse\b", r"\bafslag\b", r"\bbevilge",
@@ -131,6 +133,18 @@ def quote(text: str, limit: int = QUOTE_CHARS) -> str:
     return cut[: cut.rfind(" ")].rstrip(" ,;:") + " …" if " " in cut else cut + "…"
 
 
+def _body_start(text: str) -> int:
+    """Where the body begins: at the greeting (»Kære …«) or the first line that is a sentence (six words or
+    more, ending in ».«, »!« or »?«); before it stand the letterhead, the address, dates, references and the
+    subject line, whose length differs from one municipality's template to the next."""
+    for line in re.finditer(r"(?m)^[ \t]*(\S[^\n]*?)[ \t]*$", text):
+        content = line.group(1)
+        if re.match(r"(?i)(kære|hej|goddag)\b", content) or (len(words(content)) >= BODY_SENTENCE_WORDS
+                                                             and content[-1] in ".!?"):
+            return line.start(1)
+    return 0
+
+
 def _word_offsets(text: str) -> list[int]:
     return [m.start() for m in re.finditer(r"\S+", text)]
 
@@ -163,10 +177,11 @@ class DraftChecker:
         checklist = self.checks.checklists[kind]
         parts = sentences(text)
         offsets = _word_offsets(text)
-        results = [self._check_item(item, text, parts, offsets) for item in checklist.items]
+        body = self._word_index(offsets, _body_start(text))
+        results = [self._check_item(item, text, parts, offsets, body) for item in checklist.items]
         model_used = False
         if use_model and self.embedder is not None:
-            model_used = self._recognise_by_model(kind, results, parts, offsets)
+            model_used = self._recognise_by_model(kind, results, parts, offsets, body)
         return Report(
             kind=kind, results=results,
             klarsprog=analyse(text, self.checks.jargon, self.checks.passive_words),
@@ -175,7 +190,8 @@ class DraftChecker:
 
     # -- patterns and rules -------------------------------------------------------------------
 
-    def _check_item(self, item: Item, text: str, parts: list[Sentence], offsets: list[int]) -> ItemResult:
+    def _check_item(self, item: Item, text: str, parts: list[Sentence], offsets: list[int],
+                    body: int = 0) -> ItemResult:
         if item.rule == "no_cpr":
             numbers = cpr_numbers(text)
             if numbers:
@@ -191,7 +207,8 @@ class DraftChecker:
             # Only where the item must stand: »drøftelse« in a later section does not undo a decidable
             # indstilling at the top.
             match = next((m for m in pattern.finditer(text)
-                          if not self._too_late(item, self._word_index(offsets, m.start()), len(offsets))), None)
+                          if not self._too_late(item, self._word_index(offsets, m.start()), len(offsets), body)),
+                         None)
             if match:
                 sentence = _sentence_at(parts, match.start())
                 return ItemResult(item, "missing", item.avoid_reason or item.missing,
@@ -199,7 +216,7 @@ class DraftChecker:
         first_match: int | None = None
         absent: list[str] = []
         for group in item.needs:
-            position = self._group_match(group, text, offsets)
+            position = self._group_match(group, text, parts, offsets)
             if position is None:
                 absent.append(group.name)
             elif first_match is None or position < first_match:
@@ -212,33 +229,51 @@ class DraftChecker:
         if first_match is None:  # an avoid-only item without a match
             return ItemResult(item, "ok", "")
         sentence = _sentence_at(parts, first_match)
-        if self._too_late(item, self._word_index(offsets, first_match), len(offsets)):
+        if self._too_late(item, self._word_index(offsets, first_match), len(offsets), body):
             return ItemResult(item, "missing", item.late or item.missing, quote(sentence.text) if sentence else None)
         return ItemResult(item, "ok", "", quote(sentence.text) if sentence else None)
 
     @staticmethod
-    def _too_late(item: Item, index: int, total: int) -> bool:
-        """Whether a match at word `index` of `total` comes after where `item` must start."""
-        if item.within_first is not None and index >= item.within_first:
+    def _too_late(item: Item, index: int, total: int, body: int = 0) -> bool:
+        """Whether a match at word `index` of `total` comes after where `item` must start, counted in the body
+        (from word `body`, after the letterhead, address and subject lines): a match before the body is in time."""
+        if item.within_first is not None and index - body >= item.within_first:
             return True
-        return item.within_share is not None and index >= item.within_share * total
+        return item.within_share is not None and index - body >= item.within_share * (total - body)
 
     @staticmethod
     def _word_index(offsets: list[int], position: int) -> int:
         return sum(1 for offset in offsets if offset < position)
 
-    def _group_match(self, group, text: str, offsets: list[int]) -> int | None:
+    def _group_match(self, group: Group, text: str, parts: list[Sentence], offsets: list[int]) -> int | None:
+        """Where the group first matches in `text` (a pattern, or a sentence that meets a sentence rule)."""
         best: int | None = None
         for pattern in group.patterns:
             for match in pattern.finditer(text):
-                if group.near_edges is not None:
-                    index = self._word_index(offsets, match.start())
-                    if group.near_edges <= index < len(offsets) - group.near_edges:
-                        continue
+                if not self._near_edges(group, match.start(), offsets):
+                    continue
                 if best is None or match.start() < best:
                     best = match.start()
                 break
+        for rule in group.sentence_rules:
+            for sentence in parts:
+                if best is not None and sentence.start >= best:
+                    break
+                if not all(p.search(sentence.text) for p in rule.same_sentence):
+                    continue
+                if any(p.search(_with_label(text, sentence)) for p in rule.unless) or not self._near_edges(
+                        group, sentence.start, offsets):
+                    continue
+                best = sentence.start
+                break
         return best
+
+    def _near_edges(self, group: Group, position: int, offsets: list[int]) -> bool:
+        """Whether `position` is where the group may match (anywhere, or near the text's edges)."""
+        if group.near_edges is None:
+            return True
+        index = self._word_index(offsets, position)
+        return not group.near_edges <= index < len(offsets) - group.near_edges
 
     # -- the model ------------------------------------------------------------------------------
 
@@ -258,7 +293,7 @@ class DraftChecker:
                     self._examples(kind, item)
 
     def _recognise_by_model(self, kind: str, results: list[ItemResult], parts: list[Sentence],
-                            offsets: list[int]) -> bool:
+                            offsets: list[int], body: int = 0) -> bool:
         """Items missing by the patterns (not too late, not failed on an avoided phrase, not kept from
         the model) get a second look: the few sentences sharing most words with the item's examples
         are encoded and compared with the examples. Returns whether the model was asked."""
@@ -269,7 +304,7 @@ class DraftChecker:
         chosen: dict[int, set[int]] = {}
         for index, result in open_items:
             eligible = [n for n, s in enumerate(parts) if s.words >= MODEL_MIN_WORDS
-                        and not self._too_late(result.item, self._word_index(offsets, s.start), len(offsets))]
+                        and not self._too_late(result.item, self._word_index(offsets, s.start), len(offsets), body)]
             chosen[index] = set(_closest_by_words(parts, eligible, result.item.examples, MODEL_CANDIDATES))
         wanted = sorted(set().union(*chosen.values()))[:MODEL_MAX_SENTENCES]
         if not wanted:
@@ -294,6 +329,13 @@ class DraftChecker:
                 results[index] = ItemResult(result.item, "ok", "", quote(sentence.text), by_model=True,
                                             similarity=best)
         return True
+
+
+def _with_label(text: str, sentence: Sentence) -> str:
+    """The sentence with a short label before it on its line (»Model 2:«, »- «), which the sentence
+    splitter cuts off."""
+    prefix = text[text.rfind("\n", 0, sentence.start) + 1:sentence.start]
+    return prefix + sentence.text if len(words(prefix)) <= LABEL_WORDS else sentence.text
 
 
 def _stems(text: str) -> set[str]:

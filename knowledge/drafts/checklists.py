@@ -28,12 +28,23 @@ ITEM_KEYS = {"id", "title", "missing", "article", "weight", "patterns", "needs",
 
 
 @dataclass(frozen=True)
+class SentenceRule:
+    """One sentence in which every pattern of `same_sentence` matches, and no pattern of `unless` in the
+    sentence or in a short label before it on its line (»Model 2:« is a sentence of its own)."""
+
+    same_sentence: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Group:
-    """Patterns of which one must match; `near_edges` words: only in the first or last that many."""
+    """Patterns (or sentence rules) of which one must match; `near_edges` words: only in the first or
+    last that many."""
 
     name: str
     patterns: tuple[re.Pattern[str], ...]
     near_edges: int | None = None
+    sentence_rules: tuple[SentenceRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,6 +165,27 @@ def _patterns(path: Path, where: str, raw: object, problems: list[str]) -> tuple
     return tuple(compiled)
 
 
+def _group_patterns(path: Path, where: str, raw: object,
+                    problems: list[str]) -> tuple[tuple[re.Pattern[str], ...], tuple[SentenceRule, ...]]:
+    """A group's entries: a text is a pattern; a mapping {same_sentence: [...], unless: [...]} is a
+    sentence rule."""
+    if not isinstance(raw, list):
+        return _patterns(path, where, raw, problems), ()
+    texts = [entry for entry in raw if not isinstance(entry, dict)]
+    rules: list[SentenceRule] = []
+    for entry in raw:
+        if not isinstance(entry, dict):
+            continue
+        for key in sorted(set(entry) - {"same_sentence", "unless"}):
+            problems.append(f"{path}: {where}: unknown field {key!r} in a sentence rule")
+        together = _patterns(path, f"{where} same_sentence", entry.get("same_sentence"), problems)
+        if len(together) < 2:
+            problems.append(f"{path}: {where}: same_sentence needs at least two patterns")
+            continue
+        rules.append(SentenceRule(together, _patterns(path, f"{where} unless", entry.get("unless"), problems)))
+    return _patterns(path, where, texts, problems) if texts else (), tuple(rules)
+
+
 def _item(path: Path, number: int, raw: object, article_ids: set[str] | None, problems: list[str]) -> Item | None:
     if not isinstance(raw, dict):
         problems.append(f"{path}: item {number} must be a mapping")
@@ -180,7 +212,8 @@ def _item(path: Path, number: int, raw: object, article_ids: set[str] | None, pr
         problems.append(f"{path}: {where}: rule must be one of {', '.join(RULES)}")
     groups: list[Group] = []
     if raw.get("patterns") is not None:
-        groups.append(Group("", _patterns(path, f"{where} patterns", raw["patterns"], problems)))
+        patterns, rules = _group_patterns(path, f"{where} patterns", raw["patterns"], problems)
+        groups.append(Group("", patterns, sentence_rules=rules))
     needs = raw.get("needs") or []
     if not isinstance(needs, list):
         problems.append(f"{path}: {where}: needs must be a list of {{name, patterns}}")
@@ -193,11 +226,12 @@ def _item(path: Path, number: int, raw: object, article_ids: set[str] | None, pr
         if edges is not None and (not isinstance(edges, int) or edges < 1):
             problems.append(f"{path}: {where}: near_edges must be a positive number of words")
             edges = None
-        groups.append(Group(group["name"], _patterns(path, f"{where} needs", group.get("patterns"), problems), edges))
+        patterns, rules = _group_patterns(path, f"{where} needs", group.get("patterns"), problems)
+        groups.append(Group(group["name"], patterns, edges, rules))
     avoid = _patterns(path, f"{where} avoid", raw.get("avoid"), problems)
     if not groups and not avoid and rule is None:
         problems.append(f"{path}: {where}: needs patterns, needs, avoid or a rule")
-    if any(not g.patterns for g in groups):
+    if any(not g.patterns and not g.sentence_rules for g in groups):
         problems.append(f"{path}: {where}: a group without patterns can never match")
     within_first = raw.get("within_first")
     if within_first is not None and (not isinstance(within_first, int) or within_first < 1):
