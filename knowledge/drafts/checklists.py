@@ -179,10 +179,12 @@ def _group_patterns(path: Path, where: str, raw: object,
         for key in sorted(set(entry) - {"same_sentence", "unless"}):
             problems.append(f"{path}: {where}: unknown field {key!r} in a sentence rule")
         together = _patterns(path, f"{where} same_sentence", entry.get("same_sentence"), problems)
-        if len(together) < 2:
-            problems.append(f"{path}: {where}: same_sentence needs at least two patterns")
+        unless = _patterns(path, f"{where} unless", entry.get("unless"), problems)
+        # One pattern is a plain pattern, unless `unless` rules some of its sentences out.
+        if len(together) < (1 if unless else 2):
+            problems.append(f"{path}: {where}: same_sentence needs two patterns, or one with unless")
             continue
-        rules.append(SentenceRule(together, _patterns(path, f"{where} unless", entry.get("unless"), problems)))
+        rules.append(SentenceRule(together, unless))
     return _patterns(path, where, texts, problems) if texts else (), tuple(rules)
 
 
