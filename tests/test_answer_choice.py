@@ -111,7 +111,8 @@ def test_a_long_answer_paragraph_is_cut_to_its_first_sentences_to_make_room(know
     assert shown.endswith(rule.strip())  # the passage that answers stays whole
 
 
-@pytest.mark.parametrize("question", ["Hvad gør jeg?", "hjælp", "er det lovligt?", "kan du hjælpe mig med en sag"])
+@pytest.mark.parametrize("question", ["Hvad gør jeg?", "hjælp", "er det lovligt?", "kan du hjælpe mig med en sag",
+                                      "det haster, jeg skal bruge et svar hurtigt", "min chef siger noget andet"])
 def test_a_question_without_a_subject_gets_a_follow_up(knowledge: KnowledgeBase, question: str) -> None:
     answer = full_answer(knowledge, question)
     assert answer.followup is not None and answer.best is None
