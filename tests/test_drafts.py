@@ -1395,3 +1395,144 @@ def test_the_decision_first_impersonal_and_object_first(checker: DraftChecker, s
 def test_the_decision_first_inverted_and_coordinated(checker: DraftChecker, opening: str, found: bool) -> None:
     text = letter_opening("Rollator", opening)
     assert (status(checker, text, "afgoerelse", "afgoerelsen-foerst") == "ok") is found
+
+
+# -- round 5 held-out classes -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("header", "found"), [
+    # An empty label field in the template is not a date; the value must stand on the same line
+    ("Dato:\n\nKære Inger", False),
+    ("J.nr. 2026-118\nDato: \n\nKære Inger", False),
+    ("Dato:\nKære Inger", False),
+    ("Dato: 12. marts 2026\n\nKære Inger", True),
+    ("Dato: 12-03-2026\n\nKære Inger", True),
+])
+def test_an_empty_date_field_is_no_date(checker: DraftChecker, header: str, found: bool) -> None:
+    text = LETTER.replace("12. marts 2026\n\nKære Inger", header)
+    assert (status(checker, text, "afgoerelse", "kontakt-og-dato") == "ok") is found
+
+
+@pytest.mark.parametrize(("source", "needed"), [
+    # A contractor or its driver as the source, also with a relative clause before the verb
+    ("Vognmanden, der står for ordningen, har oplyst til os, at dækslet var dækket af jord.", True),
+    ("Chaufføren har oplyst, at containeren var overfyldt.", True),
+    ("Entreprenøren skriver, at fortovet blev spærret i tre dage.", True),
+    ("Firmaet, som tømmer tankene, har skrevet til os, at vejen var spærret.", True),
+    ("Du har selv oplyst, at dækslet var dækket af jord.", False),
+    ("Vi kunne se på vores egne billeder, at dækslet var dækket.", False),
+])
+def test_partshoering_when_a_contractor_is_the_source(checker: DraftChecker, source: str, needed: bool) -> None:
+    text = LETTER.replace("Ved hjemmebesøget", f"{source} Ved hjemmebesøget")
+    assert (status(checker, text, "afgoerelse", "partshoering") == "missing") is needed
+
+
+@pytest.mark.parametrize(("indstilling", "found"), [
+    # »tager stilling til, om …« with two named options is a decision; without a choice it is a drøftelse
+    ("Forvaltningen indstiller, at Byrådet tager stilling til, om budgettet skal bygge på statsgaranti eller "
+     "selvbudgettering.", True),
+    ("Forvaltningen indstiller, at Kulturudvalget tager stilling til, hvilken af de to modeller, A eller B, der "
+     "skal gælde.", True),
+    ("Forvaltningen indstiller, at Kulturudvalget tager stilling til, om biblioteket skal åbne kl. 8 eller kl. 10.",
+     True),
+    ("Forvaltningen indstiller, at Kulturudvalget tager stilling til fremtidens bibliotek.", False),
+    ("Forvaltningen indstiller, at Kulturudvalget tager stilling til, om der er behov for ændringer.", False),
+    ("Forvaltningen indstiller, at Kulturudvalget drøfter, om biblioteket skal åbne kl. 8 eller kl. 10.", False),
+])
+def test_tager_stilling_til_between_named_options(checker: DraftChecker, indstilling: str, found: bool) -> None:
+    text = CASE.replace("Forvaltningen indstiller, at Kulturudvalget godkender nye åbningstider på "
+                        "hovedbiblioteket.", indstilling)
+    assert (status(checker, text, "sagsfremstilling", "indstilling-foerst") == "ok") is found
+
+
+@pytest.mark.parametrize(("item", "section", "found"), [
+    # Nothing set aside, or a later case about the bevilling in a timetable, is not the economy
+    ("oekonomi", "Der er ikke afsat midler til nye boliger i budget 2029.", False),
+    ("oekonomi", "Der er intet afsat til projektet i år.", False),
+    ("oekonomi", "Tidsplan\n- September 2028: sag om anlægsbevilling til udvalget og Byrådet", False),
+    ("oekonomi", "Forvaltningen vender tilbage med en sag om anlægsbevilling i efteråret.", False),
+    ("oekonomi", "Der er afsat 2 mio. kr. i budget 2029 til projektet.", True),
+    ("oekonomi", "Byrådet gav den 3. marts en anlægsbevilling på 4 mio. kr. til taget.", True),
+    # An answer to applicants is procedure, not a consequence for them
+    ("konsekvenser", "Ansøgerne får svar senest 20. maj 2028.", False),
+    ("konsekvenser", "Foreningerne får en afgørelse i juni.", False),
+    ("konsekvenser", "Ansøgerne får besked, når udvalget har besluttet.", False),
+    ("konsekvenser", "Ansøgerne får mere i tilskud end sidste år.", True),
+    ("konsekvenser", "Foreningerne får bedre lokaler at træne i.", True),
+])
+def test_oekonomi_and_konsekvenser_round_5_classes(checker: DraftChecker, item: str, section: str,
+                                                   found: bool) -> None:
+    text = CASE.replace(SECTIONS[item], section + "\n")
+    assert (status(checker, text, "sagsfremstilling", item) == "ok") is found
+
+
+@pytest.mark.parametrize(("section", "found"), [
+    # The municipality's own response after an agenda label, and the municipality being heard by others
+    ("Punkt 11: Høringssvar til Region Vestjyllands forslag til ny akutplan", False),
+    ("Region Midt sendte den 1. september 2027 forslaget i høring med frist den 10. oktober.", False),
+    ("Kommunerne høres i forbindelse med regionens planlægning.", False),
+    ("Høringssvaret beder om, at kommunen inddrages i en evaluering.", False),
+    ("Det er Byrådet, der afgiver høringssvar på kommunens vegne.", False),
+    ("Ældrerådet er hørt og støtter forslaget.", True),
+    ("Forslaget har været i høring hos brugerne, og der kom 9 høringssvar.", True),
+])
+def test_hoering_round_5_classes(checker: DraftChecker, section: str, found: bool) -> None:
+    text = CASE.replace(SECTIONS["hoering-og-inddragelse"], section + "\n")
+    assert (status(checker, text, "sagsfremstilling", "hoering-og-inddragelse") == "ok") is found
+
+
+@pytest.mark.parametrize(("section", "found"), [
+    # A pool's own criteria are its rules
+    ("Puljen fordeles af Kultur- og Fritidsudvalget efter de kriterier, udvalget godkendte i januar.", True),
+    ("Kulturudvalget fordeler tilskuddene efter puljereglerne.", True),
+    ("Udvalget har kompetencen og fordeler midlerne ifølge tildelingskriterierne.", True),
+    ("Puljen fordeles efter de kriterier, der blev vedtaget i januar.", False),  # rules, but no one to decide
+    ("Kulturudvalget fordeler puljen, og kriterierne er lagt på hjemmesiden.", False),
+])
+def test_rules_and_competence_round_5_classes(checker: DraftChecker, section: str, found: bool) -> None:
+    text = CASE.replace(SECTIONS["lovgrundlag-og-kompetence"], section + "\n")
+    assert (status(checker, text, "sagsfremstilling", "lovgrundlag-og-kompetence") == "ok") is found
+
+
+@pytest.mark.parametrize(("sentence", "neutral"), [
+    # A concession that shows another option is not taking sides; the same word as a judgement is
+    ("Man kan selvfølgelig også vælge at fortsætte som i dag.", True),
+    ("Udvalget kan naturligvis også beslutte at udskyde sagen.", True),
+    ("Udvalget kan selvfølgelig også fastholde de nuværende åbningstider.", True),
+    ("Forslaget er selvfølgelig det rigtige.", False),
+    ("Borgerne skal naturligvis have længere åbent.", False),
+    ("Det er desværre også nødvendigt at lukke filialen.", False),
+])
+def test_a_concession_is_neutral(checker: DraftChecker, sentence: str, neutral: bool) -> None:
+    assert (status(checker, CASE + "\n" + sentence + "\n", "sagsfremstilling", "neutral") == "ok") is neutral
+
+
+@pytest.mark.parametrize(("sentence", "found"), [
+    # The cause of a rise is not why the case comes now
+    ("Stigningen skyldes primært en ny kontrakt om indsamling.", False),
+    ("Merforbruget skyldes flere børn i specialklasser.", False),
+    ("Udvalget bad på sit møde den 4. februar om et forslag.", True),
+])
+def test_the_cause_of_a_rise_is_no_background(checker: DraftChecker, sentence: str, found: bool) -> None:
+    text = CASE.replace(SECTIONS["baggrund"], sentence + "\n")
+    assert (status(checker, text, "sagsfremstilling", "baggrund") == "ok") is found
+
+
+PREAMBLE = ("Tak fordi du kom ind til os i tirsdags og tog alle dine papirer med. Det gjorde det meget nemmere for "
+            "os at se på sagen. Som jeg sagde, da vi sad og snakkede, skal vi altid se på, om man selv har penge "
+            "eller ting af værdi, inden man kan få hjælp. Du viste mig dine kontoudtog og fortalte om din bil og "
+            "din lejlighed, og jeg har nu regnet det hele igennem sammen med min kollega, som kender reglerne godt.")
+
+
+@pytest.mark.parametrize(("opening", "first"), [
+    # A whole paragraph of thanks and explanation before the decision is not the decision first
+    (PREAMBLE + "\n\nJeg er ked af at skrive det, men du kan ikke få hjælp lige nu.", False),
+    (PREAMBLE + "\n\nDu får desværre ikke hjælp til rengøring.", False),
+    ("Tak for din ansøgning. Du får ikke hjælp til rengøring.", True),
+    ("Tak fordi du kom ind til os i tirsdags. Jeg er ked af at skrive det, men du kan ikke få hjælp lige nu.", True),
+    ("Du kan ikke få hjælp lige nu.\n\n" + PREAMBLE, True),
+])
+def test_the_decision_after_a_chatty_preamble_is_not_first(checker: DraftChecker, opening: str, first: bool) -> None:
+    text = LETTER.replace("Du får ikke hjælp til rengøring.", opening)
+    tail = "\n\n".join([CASE_FACTS] * 3)  # a long letter: the first half is not what decides
+    text = text.replace("Med venlig hilsen", tail + "\n\nMed venlig hilsen")
+    assert (status(checker, text, "afgoerelse", "afgoerelsen-foerst") == "ok") is first
