@@ -32,6 +32,8 @@ from bot.services.campaigns import Campaigns
 from bot.storage import CampaignStore, CohortStore, ConsultantStore
 from bot.web.exports import csv_rows, csv_safe, draft_rows
 from bot.web.pages import (
+    CAMPAIGN_PATH,
+    COHORT_PATH,
     CampaignPages,
     error_pages,
     install_filters,
@@ -100,14 +102,14 @@ class Dashboard(CampaignPages):
             web.get("/dashboard", self.home),
             web.get("/dashboard/", self.home),
             web.post("/dashboard/cohorts", self.create_cohort),
-            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}", self.cohort_page),
-            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/qr.svg", self.cohort_qr),
-            web.post(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/campaigns", self.create_campaign),
-            web.post(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/announcements", self.create_announcement),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}", self.campaign_page),
-            web.post(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/status", self.campaign_status),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/retention.png", self.retention_chart),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/export/{table:[a-z]+}.csv", self.export_csv),
+            web.get(COHORT_PATH, self.cohort_page),
+            web.get(COHORT_PATH + "/qr.svg", self.cohort_qr),
+            web.post(COHORT_PATH + "/campaigns", self.create_campaign),
+            web.post(COHORT_PATH + "/announcements", self.create_announcement),
+            web.get(CAMPAIGN_PATH, self.campaign_page),
+            web.post(CAMPAIGN_PATH + "/status", self.campaign_status),
+            web.get(CAMPAIGN_PATH + "/retention.png", self.retention_chart),
+            web.get(CAMPAIGN_PATH + "/export/{table:[a-z]+}.csv", self.export_csv),
             web.post("/dashboard/telegram-link", self.telegram_link),
         ]
         app.add_routes([*routes, *self.page_routes()])

@@ -29,6 +29,10 @@ from quizzes.pushes import outside_quiet_hours
 log = logging.getLogger(__name__)
 WEEKDAYS_LONG = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 
+# Dashboard paths with an id: at most 18 digits, so every id fits SQLite's integers (a longer one is a 404).
+COHORT_PATH = r"/dashboard/cohorts/{cohort_id:\d{1,18}}"
+CAMPAIGN_PATH = r"/dashboard/campaigns/{campaign_id:\d{1,18}}"
+
 
 # -- dates, times and numbers as Danes read them ---------------------------------------------------------
 
@@ -184,13 +188,13 @@ class CampaignPages:
 
     def page_routes(self) -> list[web.RouteDef]:
         return [
-            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/edit", self.edit_cohort_page),
-            web.post(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/edit", self.edit_cohort),
-            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/qr.png", self.cohort_qr_png),
-            web.get(r"/dashboard/cohorts/{cohort_id:\d{1,18}}/campaigns/new", self.new_campaign_page),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/edit", self.edit_campaign_page),
-            web.post(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/edit", self.edit_campaign),
-            web.get(r"/dashboard/campaigns/{campaign_id:\d{1,18}}/end", self.end_campaign_page),
+            web.get(COHORT_PATH + "/edit", self.edit_cohort_page),
+            web.post(COHORT_PATH + "/edit", self.edit_cohort),
+            web.get(COHORT_PATH + "/qr.png", self.cohort_qr_png),
+            web.get(COHORT_PATH + "/campaigns/new", self.new_campaign_page),
+            web.get(CAMPAIGN_PATH + "/edit", self.edit_campaign_page),
+            web.post(CAMPAIGN_PATH + "/edit", self.edit_campaign),
+            web.get(CAMPAIGN_PATH + "/end", self.end_campaign_page),
         ]
 
     # -- cohorts -------------------------------------------------------------------------------------
